@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+
+import {IModelMarketplace} from "../interfaces/IModelMarketplace.sol";
+import {IModelNFT} from "../interfaces/IModelNFT.sol";
+import {IERC4907} from "../interfaces/IERC4907.sol";
+
+/// @title ModelMarketplace
+/// @notice Fixed-price sales, escrowed offers and ERC-4907 rentals of one ModelNFT collection,
+///         in ETH or allow-listed ERC-20s, with royalties (ERC-2981 + lineage) enforced on every
+///         payment, a capped protocol fee, and pull payments only.
+/// @dev Storage is packed for gas:
+///      - a listing is one slot (seller | uint96 price); its currency takes a second slot only
+///        when it is not ETH. Invariant: `_listingCurrency[id]` is non-zero only while the
+///        listing exists, so listing in ETH over an empty slot needs no write;
+///      - an offer is one slot (uint96 amount | uint64 expiry), same rule for its currency;
+///      - a rental listing is one slot (owner | uint72 pricePerSecond | uint24 maxDuration),
+///        same rule for its currency;
+///      - `Pausable._paused`, `_treasury`, `_feeBps` and `_ethFees` (the treasury's ETH fees)
+///        share one slot (checked in the storage layout test), so a sale reads its whole
+///        configuration with one SLOAD and credits an ETH fee with a warm write.
+///      The ERC-20 allow-list keeps out fee-on-transfer and rebasing tokens, which would break
+///      the escrow accounting (the contract holds exactly escrowed offers + owed balances).
+///      Sales and rentals are refused while the token has an active ERC-4907 user, so a sale
+///      through this marketplace never cuts short a rental paid through it.
+contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    // ---------------------------------------------------------------- constants
+
+    /// @notice May pause and unpause.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice Basis-point denominator (100%).
+    uint256 public constant BPS = 10_000;
+    /// @notice Cap on the protocol fee (10%).
+    uint256 public constant MAX_FEE_BPS = 1_000;
+    /// @notice Longest single rental (fits the packed uint24 `maxDuration`).
+    uint256 public constant MAX_RENTAL_DURATION = 180 days;
+    /// @notice Highest price or offer (stored as uint96).
+    uint256 public constant MAX_PRICE = type(uint96).max;
+    /// @notice Highest rental rate per second (stored as uint72).
+    uint256 public constant MAX_PRICE_PER_SECOND = type(uint72).max;
+
+    // ---------------------------------------------------------------- types
+
+    struct ListingSlot {
+        address seller;
+        uint96 price;
+    }
+
+    struct OfferSlot {
+        uint96 amount;
+        uint64 expiry;
+    }
+
+    struct RentalSlot {
+        address owner;
+        uint72 pricePerSecond;
+        uint24 maxDuration;
+    }
+
+    // ---------------------------------------------------------------- storage
+
+    /// @notice The collection traded here.
+    address public immutable nft;
+
+    // Packed with Pausable._paused (see the contract's @dev). `_ethFees` is the treasury's ETH
+    // fee balance kept in this already-read slot, so a sale in ETH credits the fee with a warm
+    // write instead of a cold (or fresh) `_owed` slot; it is moved into `_owed` when the
+    // treasury withdraws or changes, or when it would overflow.
+    address private _treasury;
+    uint16 private _feeBps;
+    uint72 private _ethFees;
+
+    mapping(uint256 tokenId => ListingSlot) private _listings;
+    mapping(uint256 tokenId => address) private _listingCurrency;
+    mapping(uint256 tokenId => mapping(address buyer => OfferSlot)) private _offers;
+    mapping(uint256 tokenId => mapping(address buyer => address)) private _offerCurrency;
+    mapping(uint256 tokenId => RentalSlot) private _rentals;
+    mapping(uint256 tokenId => address) private _rentalCurrency;
+    mapping(address account => mapping(address currency => uint256)) private _owed;
+    mapping(address currency => bool) private _allowedCurrency;
+
+    // ---------------------------------------------------------------- construction
+
+    /// @param nft_     The ModelNFT collection.
+    /// @param admin    Holder of DEFAULT_ADMIN_ROLE (fee, treasury, currencies, roles).
+    /// @param guardian Holder of GUARDIAN_ROLE (pause); may be address(0) to name one later.
+    /// @param treasury_ Receiver of the protocol fee.
+    /// @param feeBps_   Protocol fee in basis points (at most {MAX_FEE_BPS}).
+    constructor(address nft_, address admin, address guardian, address treasury_, uint256 feeBps_) {
+        if (nft_ == address(0) || admin == address(0) || treasury_ == address(0)) revert Marketplace_ZeroAddress();
+        if (feeBps_ > MAX_FEE_BPS) revert Marketplace_FeeTooHigh(feeBps_, MAX_FEE_BPS);
+        nft = nft_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        if (guardian != address(0)) _grantRole(GUARDIAN_ROLE, guardian);
+        _treasury = treasury_;
+        // Cannot truncate: checked against MAX_FEE_BPS above.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _feeBps = uint16(feeBps_);
+        emit TreasuryUpdated(treasury_);
+        emit FeeUpdated(feeBps_);
+    }
+
+    // ---------------------------------------------------------------- sales
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Emits {Listed}.
+    function list(uint256 tokenId, address currency, uint256 price) external whenNotPaused {
+        _checkPrice(price);
+        if (currency != address(0)) _checkCurrency(currency);
+        _checkOwnerAndApproval(tokenId, msg.sender);
+
+        ListingSlot storage l = _listings[tokenId];
+        // Keep the currency invariant: the slot is only non-zero while a listing exists, so it
+        // needs a write when the new listing is in an ERC-20 or replaces an existing listing.
+        if (currency != address(0) || l.seller != address(0)) _listingCurrency[tokenId] = currency;
+        // Cannot truncate: _checkPrice bounds price by MAX_PRICE.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _listings[tokenId] = ListingSlot({seller: msg.sender, price: uint96(price)});
+        emit Listed(tokenId, msg.sender, currency, price);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Emits {PriceUpdated}.
+    function updatePrice(uint256 tokenId, uint256 price) external whenNotPaused {
+        _checkPrice(price);
+        ListingSlot storage l = _listings[tokenId];
+        address seller = l.seller;
+        if (seller == address(0)) revert Marketplace_NotListed(tokenId);
+        if (seller != msg.sender) revert Marketplace_NotSeller(msg.sender, seller);
+        // Cannot truncate: _checkPrice bounds price by MAX_PRICE.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        l.price = uint96(price);
+        emit PriceUpdated(tokenId, msg.sender, price);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Allowed while paused. Emits {ListingCancelled}.
+    function cancel(uint256 tokenId) external {
+        address seller = _listings[tokenId].seller;
+        if (seller == address(0)) revert Marketplace_NotListed(tokenId);
+        if (seller != msg.sender) revert Marketplace_NotSeller(msg.sender, seller);
+        _deleteListing(tokenId);
+        emit ListingCancelled(tokenId, seller);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Reverts {Marketplace_StaleListing} if the seller no longer owns the token and
+    ///      {Marketplace_NotApproved} if it revoked the marketplace. Emits {Sold} and {RoyaltyPaid}.
+    function buy(uint256 tokenId) external payable nonReentrant whenNotPaused {
+        ListingSlot memory l = _listings[tokenId];
+        if (l.seller == address(0)) revert Marketplace_NotListed(tokenId);
+        address owner = IERC721(nft).ownerOf(tokenId);
+        if (owner != l.seller) revert Marketplace_StaleListing(tokenId, l.seller, owner);
+        _checkApproval(tokenId, owner);
+        _checkNoActiveUser(tokenId);
+
+        address currency = _listingCurrency[tokenId];
+        if (currency != address(0)) {
+            delete _listingCurrency[tokenId];
+            _checkCurrency(currency);
+        }
+        delete _listings[tokenId];
+
+        uint256 price = l.price;
+        uint256 fee = _settle(tokenId, currency, price, owner);
+        _collect(currency, msg.sender, price);
+        IERC721(nft).transferFrom(owner, msg.sender, tokenId);
+        emit Sold(tokenId, owner, msg.sender, currency, price, fee);
+    }
+
+    // ---------------------------------------------------------------- offers
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev For ETH send exactly `amount`; for an ERC-20 approve it first. Emits {OfferMade}.
+    function makeOffer(uint256 tokenId, address currency, uint256 amount, uint256 expiry)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+    {
+        _checkPrice(amount);
+        // Offer deadlines tolerate a validator's few seconds of timestamp leeway.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (expiry <= block.timestamp || expiry > type(uint64).max) {
+            revert Marketplace_InvalidExpiry(expiry, block.timestamp);
+        }
+        if (currency != address(0)) _checkCurrency(currency);
+        if (IERC721(nft).ownerOf(tokenId) == msg.sender) revert Marketplace_OfferOnOwnToken(tokenId);
+        OfferSlot storage o = _offers[tokenId][msg.sender];
+        if (o.amount != 0) revert Marketplace_OfferExists(tokenId, msg.sender);
+
+        // Cannot truncate: amount bounded by MAX_PRICE, expiry by type(uint64).max, above.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _offers[tokenId][msg.sender] = OfferSlot({amount: uint96(amount), expiry: uint64(expiry)});
+        if (currency != address(0)) _offerCurrency[tokenId][msg.sender] = currency;
+        _collect(currency, msg.sender, amount);
+        emit OfferMade(tokenId, msg.sender, currency, amount, expiry);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Allowed while paused (and after expiry). Emits {OfferCancelled}.
+    function cancelOffer(uint256 tokenId) external {
+        uint256 amount = _offers[tokenId][msg.sender].amount;
+        if (amount == 0) revert Marketplace_NoOffer(tokenId, msg.sender);
+        address currency = _takeOffer(tokenId, msg.sender);
+        _credit(msg.sender, currency, amount);
+        emit OfferCancelled(tokenId, msg.sender);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Caller must own the token and have approved the marketplace. Removes the caller's
+    ///      listing of the token, if any (emitting {ListingCancelled}). Emits {OfferAccepted} and
+    ///      {RoyaltyPaid}.
+    function acceptOffer(uint256 tokenId, address buyer) external nonReentrant whenNotPaused {
+        OfferSlot memory o = _offers[tokenId][buyer];
+        if (o.amount == 0) revert Marketplace_NoOffer(tokenId, buyer);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > o.expiry) revert Marketplace_OfferExpired(tokenId, buyer, o.expiry);
+        _checkOwnerAndApproval(tokenId, msg.sender);
+        _checkNoActiveUser(tokenId);
+
+        address currency = _takeOffer(tokenId, buyer);
+        if (currency != address(0)) _checkCurrency(currency);
+        address listedBy = _listings[tokenId].seller;
+        if (listedBy != address(0)) {
+            _deleteListing(tokenId);
+            emit ListingCancelled(tokenId, listedBy);
+        }
+
+        uint256 fee = _settle(tokenId, currency, o.amount, msg.sender);
+        IERC721(nft).transferFrom(msg.sender, buyer, tokenId);
+        emit OfferAccepted(tokenId, msg.sender, buyer, currency, o.amount, fee);
+    }
+
+    // ---------------------------------------------------------------- rentals
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Replaces any earlier rental listing of the token. Emits {RentalListed}.
+    function listForRent(uint256 tokenId, uint256 pricePerSecond, uint256 maxDuration, address currency)
+        external
+        whenNotPaused
+    {
+        if (pricePerSecond == 0) revert Marketplace_ZeroPrice();
+        if (pricePerSecond > MAX_PRICE_PER_SECOND) revert Marketplace_PriceTooHigh(pricePerSecond, MAX_PRICE_PER_SECOND);
+        if (maxDuration == 0 || maxDuration > MAX_RENTAL_DURATION) {
+            revert Marketplace_InvalidDuration(maxDuration, MAX_RENTAL_DURATION);
+        }
+        if (currency != address(0)) _checkCurrency(currency);
+        _checkOwnerAndApproval(tokenId, msg.sender);
+
+        // Same currency invariant as for listings.
+        if (currency != address(0) || _rentals[tokenId].owner != address(0)) _rentalCurrency[tokenId] = currency;
+        _rentals[tokenId] = RentalSlot({
+            owner: msg.sender,
+            // Cannot truncate: bounded by MAX_PRICE_PER_SECOND and MAX_RENTAL_DURATION above.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            pricePerSecond: uint72(pricePerSecond),
+            // forge-lint: disable-next-line(unsafe-typecast)
+            maxDuration: uint24(maxDuration)
+        });
+        emit RentalListed(tokenId, msg.sender, currency, pricePerSecond, maxDuration);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Allowed while paused. Does not end a rental in progress. Emits {RentalCancelled}.
+    function cancelRental(uint256 tokenId) external {
+        address owner = _rentals[tokenId].owner;
+        if (owner == address(0)) revert Marketplace_NotListedForRent(tokenId);
+        if (owner != msg.sender) revert Marketplace_NotSeller(msg.sender, owner);
+        delete _rentals[tokenId];
+        if (_rentalCurrency[tokenId] != address(0)) delete _rentalCurrency[tokenId];
+        emit RentalCancelled(tokenId, owner);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Cost = pricePerSecond × duration, split like a sale (royalties, fee, owner). The
+    ///      rental lasts until block.timestamp + duration (ERC-4907 `expires`, inclusive). The
+    ///      listing stays for later renters. Emits {Rented}, {RoyaltyPaid} and ERC-4907 {UpdateUser}.
+    function rent(uint256 tokenId, uint256 duration) external payable nonReentrant whenNotPaused {
+        RentalSlot memory r = _rentals[tokenId];
+        if (r.owner == address(0)) revert Marketplace_NotListedForRent(tokenId);
+        if (duration == 0 || duration > r.maxDuration) revert Marketplace_InvalidDuration(duration, r.maxDuration);
+        address owner = IERC721(nft).ownerOf(tokenId);
+        if (owner != r.owner) revert Marketplace_StaleListing(tokenId, r.owner, owner);
+        _checkApproval(tokenId, owner);
+        _checkNoActiveUser(tokenId);
+        address currency = _rentalCurrency[tokenId];
+        if (currency != address(0)) _checkCurrency(currency);
+
+        // Cannot overflow: uint72 rate × uint24 duration < 2**96, and timestamp + 180 days < 2**64.
+        uint256 cost;
+        uint64 expires;
+        unchecked {
+            cost = uint256(r.pricePerSecond) * duration;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            expires = uint64(block.timestamp + duration);
+        }
+        uint256 fee = _settle(tokenId, currency, cost, owner);
+        _collect(currency, msg.sender, cost);
+        IERC4907(nft).setUser(tokenId, msg.sender, expires);
+        emit Rented(tokenId, owner, msg.sender, currency, cost, fee, expires);
+    }
+
+    // ---------------------------------------------------------------- balances
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Allowed while paused. Emits {Withdrawn}.
+    function withdraw(address currency) external nonReentrant {
+        uint256 amount = _owed[msg.sender][currency];
+        if (currency == address(0) && msg.sender == _treasury) {
+            amount += _ethFees;
+            _ethFees = 0;
+        }
+        if (amount == 0) revert Marketplace_NothingToWithdraw(msg.sender, currency);
+        delete _owed[msg.sender][currency];
+        emit Withdrawn(msg.sender, currency, amount);
+        if (currency == address(0)) {
+            (bool ok,) = msg.sender.call{value: amount}("");
+            if (!ok) revert Marketplace_EthTransferFailed(msg.sender, amount);
+        } else {
+            IERC20(currency).safeTransfer(msg.sender, amount);
+        }
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function owed(address account, address currency) external view returns (uint256 amount) {
+        amount = _owed[account][currency];
+        if (currency == address(0) && account == _treasury) amount += _ethFees;
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IModelMarketplace
+    function getListing(uint256 tokenId) external view returns (Listing memory) {
+        ListingSlot memory l = _listings[tokenId];
+        return Listing({seller: l.seller, currency: _listingCurrency[tokenId], price: l.price});
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function getRentalListing(uint256 tokenId) external view returns (RentalListing memory) {
+        RentalSlot memory r = _rentals[tokenId];
+        return RentalListing({
+            owner: r.owner, currency: _rentalCurrency[tokenId], pricePerSecond: r.pricePerSecond, maxDuration: r.maxDuration
+        });
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function getOffer(uint256 tokenId, address buyer) external view returns (Offer memory) {
+        OfferSlot memory o = _offers[tokenId][buyer];
+        return Offer({currency: _offerCurrency[tokenId][buyer], amount: o.amount, expiry: o.expiry});
+    }
+
+    /// @notice The fee receiver.
+    /// @return The treasury address.
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @notice The protocol fee in basis points.
+    /// @return The fee.
+    function feeBps() external view returns (uint256) {
+        return _feeBps;
+    }
+
+    /// @notice Whether `currency` may be used (ETH, address(0), always may).
+    /// @param currency The ERC-20 (or 0).
+    /// @return Whether it is allowed.
+    function isCurrencyAllowed(address currency) external view returns (bool) {
+        return currency == address(0) || _allowedCurrency[currency];
+    }
+
+    // ---------------------------------------------------------------- admin
+
+    /// @notice Sets the protocol fee.
+    /// @dev DEFAULT_ADMIN_ROLE only. Emits {FeeUpdated}.
+    /// @param feeBps_ The new fee in basis points (at most {MAX_FEE_BPS}).
+    function setFee(uint256 feeBps_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (feeBps_ > MAX_FEE_BPS) revert Marketplace_FeeTooHigh(feeBps_, MAX_FEE_BPS);
+        // Cannot truncate: checked against MAX_FEE_BPS above.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _feeBps = uint16(feeBps_);
+        emit FeeUpdated(feeBps_);
+    }
+
+    /// @notice Sets the fee receiver. Fees already credited stay with the old treasury.
+    /// @dev DEFAULT_ADMIN_ROLE only. Emits {TreasuryUpdated}.
+    /// @param treasury_ The new treasury (non-zero).
+    function setTreasury(address treasury_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (treasury_ == address(0)) revert Marketplace_ZeroAddress();
+        _flushEthFees();
+        _treasury = treasury_;
+        emit TreasuryUpdated(treasury_);
+    }
+
+    /// @notice Allows or disallows an ERC-20 as a currency. Disallowing freezes sales, offer
+    ///         acceptances and rentals in it; escrow refunds and withdrawals still work.
+    /// @dev DEFAULT_ADMIN_ROLE only. Emits {CurrencyAllowed}.
+    /// @param currency The ERC-20 (non-zero: ETH is always allowed).
+    /// @param allowed  Whether it may be used.
+    function setCurrencyAllowed(address currency, bool allowed) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (currency == address(0)) revert Marketplace_ZeroAddress();
+        _allowedCurrency[currency] = allowed;
+        emit CurrencyAllowed(currency, allowed);
+    }
+
+    /// @notice Stops listing, buying, offering, accepting and renting; cancels and withdrawals go on.
+    /// @dev GUARDIAN_ROLE only. Emits {Paused}.
+    function pause() external onlyRole(GUARDIAN_ROLE) {
+        _pause();
+    }
+
+    /// @notice Lifts {pause}.
+    /// @dev GUARDIAN_ROLE only. Emits {Unpaused}.
+    function unpause() external onlyRole(GUARDIAN_ROLE) {
+        _unpause();
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Credits royalties, the fee and the payee's remainder of `amount`; returns the fee.
+    function _settle(uint256 tokenId, address currency, uint256 amount, address payee) private returns (uint256 fee) {
+        (address[] memory receivers, uint256[] memory amounts) = IModelNFT(nft).royaltySplit(tokenId, amount);
+        uint256 paid;
+        for (uint256 i; i < receivers.length; ++i) {
+            uint256 a = amounts[i];
+            paid += a;
+            _credit(receivers[i], currency, a);
+            emit RoyaltyPaid(tokenId, receivers[i], currency, a);
+        }
+        // Cannot overflow: fee bps <= MAX_FEE_BPS and amount <= 2**96 (uint96 price, or uint72 rate × uint24 duration).
+        unchecked {
+            fee = amount * _feeBps / BPS;
+        }
+        if (fee != 0) {
+            paid += fee;
+            if (currency == address(0)) _accrueEthFee(fee);
+            else _credit(_treasury, currency, fee);
+        }
+        if (paid > amount) revert Marketplace_RoyaltyExceedsPrice(paid, amount);
+        // Cannot underflow: checked just above.
+        unchecked {
+            if (amount != paid) _credit(payee, currency, amount - paid);
+        }
+    }
+
+    /// @dev Takes `amount` of `currency` from `payer` (for ETH: checks msg.value).
+    function _collect(address currency, address payer, uint256 amount) private {
+        if (currency == address(0)) {
+            if (msg.value != amount) revert Marketplace_WrongPayment(msg.value, amount);
+        } else {
+            if (msg.value != 0) revert Marketplace_WrongPayment(msg.value, 0);
+            IERC20(currency).safeTransferFrom(payer, address(this), amount);
+        }
+    }
+
+    /// @dev Adds an ETH fee to the packed `_ethFees`, first moving it to `_owed` if it would overflow.
+    function _accrueEthFee(uint256 fee) private {
+        uint256 total = _ethFees + fee;
+        if (total > type(uint72).max) {
+            _owed[_treasury][address(0)] += total;
+            _ethFees = 0;
+        } else {
+            // Cannot truncate: checked just above.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _ethFees = uint72(total);
+        }
+    }
+
+    /// @dev Moves the packed ETH fees into the current treasury's `_owed` balance.
+    function _flushEthFees() private {
+        uint256 fees = _ethFees;
+        if (fees != 0) {
+            _ethFees = 0;
+            _owed[_treasury][address(0)] += fees;
+        }
+    }
+
+    function _credit(address account, address currency, uint256 amount) private {
+        _owed[account][currency] += amount;
+    }
+
+    /// @dev Deletes `buyer`'s offer on `tokenId` and returns its currency.
+    function _takeOffer(uint256 tokenId, address buyer) private returns (address currency) {
+        delete _offers[tokenId][buyer];
+        currency = _offerCurrency[tokenId][buyer];
+        if (currency != address(0)) delete _offerCurrency[tokenId][buyer];
+    }
+
+    function _deleteListing(uint256 tokenId) private {
+        delete _listings[tokenId];
+        if (_listingCurrency[tokenId] != address(0)) delete _listingCurrency[tokenId];
+    }
+
+    function _checkPrice(uint256 price) private pure {
+        if (price == 0) revert Marketplace_ZeroPrice();
+        if (price > MAX_PRICE) revert Marketplace_PriceTooHigh(price, MAX_PRICE);
+    }
+
+    function _checkCurrency(address currency) private view {
+        if (!_allowedCurrency[currency]) revert Marketplace_CurrencyNotAllowed(currency);
+    }
+
+    function _checkOwnerAndApproval(uint256 tokenId, address caller) private view {
+        address owner = IERC721(nft).ownerOf(tokenId);
+        if (owner != caller) revert Marketplace_NotTokenOwner(caller, owner);
+        _checkApproval(tokenId, owner);
+    }
+
+    /// @dev Same order as ERC721._isAuthorized, so the transfer's own check reads warm slots.
+    function _checkApproval(uint256 tokenId, address owner) private view {
+        if (!IERC721(nft).isApprovedForAll(owner, address(this)) && IERC721(nft).getApproved(tokenId) != address(this))
+        {
+            revert Marketplace_NotApproved(tokenId, owner);
+        }
+    }
+
+    function _checkNoActiveUser(uint256 tokenId) private view {
+        address user = IERC4907(nft).userOf(tokenId);
+        if (user != address(0)) revert Marketplace_RentalActive(tokenId, user, IERC4907(nft).userExpires(tokenId));
+    }
+}
