@@ -1,0 +1,12 @@
+//! The crate's error type.
+
+/// Errors of the AIVM.
+#[derive(Debug, thiserror::Error)]
+pub enum AivmError {
+    /// The address is not an AIVM precompile.
+    #[error("{0} is not in the AIVM precompile range 0x…0a00–0x…0aff")]
+    NotAnAivmPrecompile(alloy_primitives::Address),
+}
+
+/// Result with [`AivmError`].
+pub type Result<T, E = AivmError> = core::result::Result<T, E>;

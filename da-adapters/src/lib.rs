@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+
+pub use error::{DaError, Result};
+
+use alloy_primitives::Bytes;
+use std::future::Future;
+use temporis_protocol::commitment::Commitment;
+
+/// A data-availability backend.
+pub trait DaBackend: Send + Sync {
+    /// Stores `data` and returns the commitment under which it can be fetched.
+    fn put(&self, data: Bytes) -> impl Future<Output = Result<Commitment>> + Send;
+
+    /// Fetches the bytes named by `commitment`, verified against it.
+    fn get(&self, commitment: &Commitment) -> impl Future<Output = Result<Bytes>> + Send;
+}

@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+
+pub mod accounts;
+pub mod devnet;
+mod error;
+pub mod l1;
+
+pub use error::{DeployError, Result};

@@ -1,0 +1,10 @@
+#![doc = include_str!("../README.md")]
+
+pub mod chain;
+pub mod commitment;
+pub mod deposit;
+mod error;
+pub mod output;
+pub mod withdrawal;
+
+pub use error::{ProtocolError, Result};

@@ -1,0 +1,215 @@
+#![doc = include_str!("../README.md")]
+
+use alloy_primitives::{Address, U256};
+use eyre::{Context, ContextCompat, Result, bail, ensure};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+/// Root of the repository (the workspace root).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("test/ has a parent").to_path_buf()
+}
+
+/// A pinned toolchain binary from `.tools/bin` (installed by `make bootstrap`).
+pub fn tool(name: &str) -> Result<PathBuf> {
+    let path = repo_root().join(".tools/bin").join(name);
+    ensure!(path.exists(), "{} missing: run `make bootstrap` first", path.display());
+    Ok(path)
+}
+
+/// A free TCP port on loopback (released before returning; good enough for tests).
+pub fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn devnet_bin() -> Result<PathBuf> {
+    if let Ok(p) = std::env::var("TEMPORIS_DEVNET_BIN") {
+        return Ok(PathBuf::from(p));
+    }
+    // target/<profile>/deps/it-<hash> → target/<profile>/temporis-devnet
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe.parent().and_then(Path::parent).context("test executable has no target dir")?;
+    let bin = profile_dir.join("temporis-devnet");
+    ensure!(
+        bin.exists(),
+        "{} missing: build it with `cargo build -p temporis-deploy` (make test does)",
+        bin.display()
+    );
+    Ok(bin)
+}
+
+/// A running `temporis-devnet` (anvil + deployed contracts), killed on drop.
+#[derive(Debug)]
+pub struct Devnet {
+    child: Child,
+    /// The L1 JSON-RPC URL.
+    pub rpc_url: String,
+    /// Parsed `addresses.json` the devnet wrote.
+    pub manifest: serde_json::Value,
+    /// The devnet's data directory (removed on drop).
+    pub datadir: PathBuf,
+}
+
+impl Devnet {
+    /// Starts a devnet on a free port and waits until its contracts are deployed.
+    pub fn start() -> Result<Self> {
+        let port = free_port()?;
+        let datadir = std::env::temp_dir().join(format!("temporis-e2e-{}-{port}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&datadir);
+        let mut child = Command::new(devnet_bin()?)
+            .args(["--l1.port", &port.to_string(), "--anvil.path"])
+            .arg(tool("anvil")?)
+            .arg("--datadir")
+            .arg(&datadir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("spawning temporis-devnet")?;
+
+        // The devnet prints a line "ready" on stdout once everything is deployed.
+        let stdout = child.stdout.take().context("devnet stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.trim() == "ready" {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if rx.recv_timeout(Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            if let Some(status) = child.try_wait()? {
+                bail!("temporis-devnet exited early with {status}");
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                bail!("temporis-devnet did not become ready within 120 s");
+            }
+        }
+        let manifest_path = datadir.join("addresses.json");
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?,
+        )?;
+        Ok(Self { child, rpc_url: format!("http://127.0.0.1:{port}"), manifest, datadir })
+    }
+
+    /// Address of a deployed contract by its key in `addresses.json` (`contracts.<key>`).
+    pub fn contract(&self, key: &str) -> Result<Address> {
+        let s = self.manifest["contracts"][key].as_str().with_context(|| format!("no contract {key}"))?;
+        Ok(Address::from_str(s)?)
+    }
+
+    /// Private key (hex) and address of a dev account by role name.
+    pub fn account(&self, role: &str) -> Result<(String, Address)> {
+        let accounts = self.manifest["accounts"].as_array().context("no accounts")?;
+        let a = accounts.iter().find(|a| a["role"] == role).with_context(|| format!("no account {role}"))?;
+        Ok((
+            a["privateKey"].as_str().context("privateKey")?.to_string(),
+            Address::from_str(a["address"].as_str().context("address")?)?,
+        ))
+    }
+
+    /// A `cast` bound to this devnet.
+    pub fn cast(&self) -> Result<Cast> {
+        Ok(Cast { bin: tool("cast")?, rpc_url: self.rpc_url.clone() })
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        // SIGTERM first: the devnet stops its anvil on it. SIGKILL only if it does not exit.
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.datadir);
+    }
+}
+
+/// The real `cast`, pointed at one RPC endpoint.
+#[derive(Debug, Clone)]
+pub struct Cast {
+    bin: PathBuf,
+    rpc_url: String,
+}
+
+impl Cast {
+    fn run(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new(&self.bin).args(args).args(["--rpc-url", &self.rpc_url]).output()?;
+        if !out.status.success() {
+            bail!("cast {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8(out.stdout)?.trim().to_string())
+    }
+
+    /// `cast send` from `key`; returns the receipt as JSON. Fails if the transaction reverted.
+    pub fn send(&self, key: &str, to: Address, sig: &str, args: &[&str], value: Option<U256>) -> Result<serde_json::Value> {
+        let to = to.to_string();
+        let mut argv = vec!["send", "--json", "--private-key", key, to.as_str(), sig];
+        argv.extend_from_slice(args);
+        let value_s;
+        if let Some(v) = value {
+            value_s = v.to_string();
+            argv.extend_from_slice(&["--value", value_s.as_str()]);
+        }
+        let receipt: serde_json::Value = serde_json::from_str(&self.run(&argv)?)?;
+        ensure!(receipt["status"] == "0x1", "transaction {sig} reverted: {receipt}");
+        Ok(receipt)
+    }
+
+    /// `cast send` that is expected to revert; returns cast's error text.
+    pub fn send_reverting(&self, key: &str, to: Address, sig: &str, args: &[&str]) -> Result<String> {
+        let to = to.to_string();
+        let mut argv = vec!["send", "--json", "--private-key", key, to.as_str(), sig];
+        argv.extend_from_slice(args);
+        match self.run(&argv) {
+            Ok(out) => bail!("expected {sig} to revert, got {out}"),
+            Err(e) => Ok(e.to_string()),
+        }
+    }
+
+    /// `cast call`, returning the decoded output (one value per line).
+    pub fn call(&self, to: Address, sig: &str, args: &[&str]) -> Result<String> {
+        let to = to.to_string();
+        let mut argv = vec!["call", to.as_str(), sig];
+        argv.extend_from_slice(args);
+        self.run(&argv)
+    }
+
+    /// `cast call` of a function returning one address.
+    pub fn call_address(&self, to: Address, sig: &str, args: &[&str]) -> Result<Address> {
+        Ok(Address::from_str(&self.call(to, sig, args)?)?)
+    }
+
+    /// `cast call` of a function returning one uint (cast prints `123 [1.23e2]` for large ones).
+    pub fn call_uint(&self, to: Address, sig: &str, args: &[&str]) -> Result<U256> {
+        let out = self.call(to, sig, args)?;
+        let first = out.split_whitespace().next().context("empty call output")?;
+        Ok(U256::from_str(first)?)
+    }
+
+    /// `cast balance` in wei.
+    pub fn balance(&self, who: Address) -> Result<U256> {
+        Ok(U256::from_str(&self.run(&["balance", &who.to_string()])?)?)
+    }
+
+    /// `cast rpc` with raw params (e.g. `evm_increaseTime`).
+    pub fn rpc(&self, method: &str, params: &[&str]) -> Result<String> {
+        let mut argv = vec!["rpc", method];
+        argv.extend_from_slice(params);
+        self.run(&argv)
+    }
+}
