@@ -91,6 +91,9 @@ interface Vm {
     function assertLe(uint256 left, uint256 right) external pure;
     function assertLe(uint256 left, uint256 right, string calldata error) external pure;
     function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta) external pure;
+
+    // Environment (rollup contracts).
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
 }
 
 /// @notice What `targetSelectors()` returns: forge's invariant fuzzer reads this shape by name.
