@@ -19,8 +19,7 @@ pub const DEVNET_INDEXER_PORT: u16 = 8080;
 /// `L1Block` predeploy: the latest L1 origin as seen by L2 (OP Stack address).
 pub const L1_BLOCK_PREDEPLOY: Address = address!("4200000000000000000000000000000000000015");
 /// `L2ToL1MessagePasser` predeploy: withdrawals start here (OP Stack address).
-pub const L2_TO_L1_MESSAGE_PASSER_PREDEPLOY: Address =
-    address!("4200000000000000000000000000000000000016");
+pub const L2_TO_L1_MESSAGE_PASSER_PREDEPLOY: Address = address!("4200000000000000000000000000000000000016");
 /// The system account that sends L1-attributes deposits (OP Stack).
 pub const DEPOSITOR_ACCOUNT: Address = address!("deaddeaddeaddeaddeaddeaddeaddeaddead0001");
 
@@ -55,7 +54,9 @@ mod tests {
 
     #[test]
     fn alias_round_trips() {
-        for a in [Address::ZERO, Address::repeat_byte(0xee), address!("5fbdb2315678afecb367f032d93f642f64180aa3")] {
+        for a in
+            [Address::ZERO, Address::repeat_byte(0xee), address!("5fbdb2315678afecb367f032d93f642f64180aa3")]
+        {
             assert_eq!(undo_l1_to_l2_alias(apply_l1_to_l2_alias(a)), a);
         }
     }

@@ -105,8 +105,11 @@ impl Commitment {
 
     /// Parses a batch-inbox payload.
     pub fn from_inbox_payload(payload: &[u8]) -> Result<Self> {
-        let (&version, rest) =
-            payload.split_first().ok_or(ProtocolError::TooShort { what: "inbox payload", needed: 1, got: 0 })?;
+        let (&version, rest) = payload.split_first().ok_or(ProtocolError::TooShort {
+            what: "inbox payload",
+            needed: 1,
+            got: 0,
+        })?;
         if version != ALT_DA_DERIVATION_VERSION {
             return Err(ProtocolError::InboxVersion(version));
         }

@@ -44,7 +44,11 @@ impl DepositOpaqueData {
             return Err(ProtocolError::DepositVersion(version.saturating_to()));
         }
         if opaque.len() < Self::HEAD {
-            return Err(ProtocolError::TooShort { what: "deposit opaque data", needed: Self::HEAD, got: opaque.len() });
+            return Err(ProtocolError::TooShort {
+                what: "deposit opaque data",
+                needed: Self::HEAD,
+                got: opaque.len(),
+            });
         }
         let is_creation = match opaque[72] {
             0 => false,
@@ -82,7 +86,10 @@ mod tests {
     #[test]
     fn bad_opaque_data_is_named() {
         assert_eq!(DepositOpaqueData::decode(U256::from(1), &[]), Err(ProtocolError::DepositVersion(1)));
-        assert!(matches!(DepositOpaqueData::decode(U256::ZERO, &[0; 72]), Err(ProtocolError::TooShort { .. })));
+        assert!(matches!(
+            DepositOpaqueData::decode(U256::ZERO, &[0; 72]),
+            Err(ProtocolError::TooShort { .. })
+        ));
         let mut enc = DepositOpaqueData {
             mint: U256::ZERO,
             value: U256::ZERO,

@@ -43,8 +43,9 @@ mod tests {
             ),
             latest_block_hash: b256!("3333333333333333333333333333333333333333333333333333333333333333"),
         };
-        let encoded = (OutputRootV0::VERSION, o.state_root, o.message_passer_storage_root, o.latest_block_hash)
-            .abi_encode();
+        let encoded =
+            (OutputRootV0::VERSION, o.state_root, o.message_passer_storage_root, o.latest_block_hash)
+                .abi_encode();
         assert_eq!(o.root(), keccak256(encoded));
         // Changing any field changes the root.
         let mut other = o;

@@ -24,7 +24,8 @@ impl WithdrawalTransaction {
     /// `keccak256(abi.encode(nonce, sender, target, value, gasLimit, data))`.
     pub fn hash(&self) -> B256 {
         keccak256(
-            (self.nonce, self.sender, self.target, self.value, self.gas_limit, self.data.clone()).abi_encode_params(),
+            (self.nonce, self.sender, self.target, self.value, self.gas_limit, self.data.clone())
+                .abi_encode_params(),
         )
     }
 }

@@ -2,4 +2,4 @@
 
 mod error;
 
-pub use error::{SequencerError, Result};
+pub use error::{Result, SequencerError};

@@ -95,7 +95,8 @@ impl Devnet {
         }
         let manifest_path = datadir.join("addresses.json");
         let manifest: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(&manifest_path).with_context(|| format!("reading {}", manifest_path.display()))?,
+            &std::fs::read_to_string(&manifest_path)
+                .with_context(|| format!("reading {}", manifest_path.display()))?,
         )?;
         Ok(Self { child, rpc_url: format!("http://127.0.0.1:{port}"), manifest, datadir })
     }
@@ -156,7 +157,14 @@ impl Cast {
     }
 
     /// `cast send` from `key`; returns the receipt as JSON. Fails if the transaction reverted.
-    pub fn send(&self, key: &str, to: Address, sig: &str, args: &[&str], value: Option<U256>) -> Result<serde_json::Value> {
+    pub fn send(
+        &self,
+        key: &str,
+        to: Address,
+        sig: &str,
+        args: &[&str],
+        value: Option<U256>,
+    ) -> Result<serde_json::Value> {
         let to = to.to_string();
         let mut argv = vec!["send", "--json", "--private-key", key, to.as_str(), sig];
         argv.extend_from_slice(args);

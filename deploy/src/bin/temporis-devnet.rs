@@ -55,7 +55,8 @@ async fn main() -> Result<()> {
             .with_context(|| format!("removing {}", args.datadir.display()))?;
     }
 
-    let opts = L1Options { anvil_path: args.l1.anvil_path, port: args.l1.port, block_time: args.l1.block_time };
+    let opts =
+        L1Options { anvil_path: args.l1.anvil_path, port: args.l1.port, block_time: args.l1.block_time };
     let anvil = start_anvil(&opts)?;
     let rpc_url = anvil.endpoint();
     info!(target: "devnet", %rpc_url, "L1 (anvil) up");

@@ -1,1 +1,3 @@
-fn main(){}
+//! End-to-end tests over real processes. One binary, one module per flow.
+
+mod devnet_marketplace;
