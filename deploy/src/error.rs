@@ -30,6 +30,17 @@ pub enum DeployError {
         #[source]
         source: alloy::providers::PendingTransactionError,
     },
+    /// A transaction was mined but reverted.
+    #[error("{what}: transaction {tx} reverted")]
+    Reverted {
+        /// Which step.
+        what: &'static str,
+        /// Its hash.
+        tx: alloy::primitives::B256,
+    },
+    /// A flow ran, but its effect on chain is not what it should be.
+    #[error("check failed: {0}")]
+    Check(String),
     /// An RPC call failed.
     #[error("L1 RPC: {0}")]
     Rpc(#[from] alloy::transports::TransportError),

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod devnet;
 mod error;
+pub mod gas;
 pub mod l1;
 
 pub use error::{DeployError, Result};
