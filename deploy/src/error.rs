@@ -19,7 +19,7 @@ pub enum DeployError {
         contract: &'static str,
         /// What failed.
         #[source]
-        source: alloy::contract::Error,
+        source: Box<alloy::contract::Error>,
     },
     /// A transaction was sent but did not confirm successfully.
     #[error("{what}: {source}")]
@@ -28,7 +28,7 @@ pub enum DeployError {
         what: &'static str,
         /// What failed.
         #[source]
-        source: alloy::providers::PendingTransactionError,
+        source: Box<alloy::providers::PendingTransactionError>,
     },
     /// A transaction was mined but reverted.
     #[error("{what}: transaction {tx} reverted")]

@@ -47,10 +47,10 @@ macro_rules! tx {
         let receipt = $call
             .send()
             .await
-            .map_err(|source| DeployError::Contract { contract: what, source })?
+            .map_err(|source| DeployError::Contract { contract: what, source: Box::new(source) })?
             .get_receipt()
             .await
-            .map_err(|source| DeployError::Pending { what, source })?;
+            .map_err(|source| DeployError::Pending { what, source: Box::new(source) })?;
         if !receipt.status() {
             return Err(DeployError::Reverted { what, tx: receipt.transaction_hash });
         }
@@ -307,7 +307,7 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
         "prove withdrawal",
         portal.proveWithdrawalTransaction(wtx.clone(), index, root_proof, storage_proof.proof.clone())
     );
-    row("prove a withdrawal", "Portal.proveWithdrawalTransaction", &r, None, &PROOF_NOTE);
+    row("prove a withdrawal", "Portal.proveWithdrawalTransaction", &r, None, PROOF_NOTE);
     advance_time(&creator, config.finalization_period_seconds + 1).await?;
     let before = creator.get_balance(Role::User1.address()).await?;
     let r = tx!("finalize withdrawal", portal.finalizeWithdrawalTransaction(wtx));
@@ -326,7 +326,7 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
 const PROOF_NOTE: &str = "real eth_getProof proof from anvil";
 
 fn contract(what: &'static str) -> impl FnOnce(alloy::contract::Error) -> DeployError {
-    move |source| DeployError::Contract { contract: what, source }
+    move |source| DeployError::Contract { contract: what, source: Box::new(source) }
 }
 
 /// The rows as a Markdown table.

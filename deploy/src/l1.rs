@@ -100,7 +100,7 @@ pub fn provider_for(rpc_url: &str, role: Role) -> Result<DynProvider> {
 }
 
 fn contract_err(contract: &'static str) -> impl FnOnce(alloy::contract::Error) -> DeployError {
-    move |source| DeployError::Contract { contract, source }
+    move |source| DeployError::Contract { contract, source: Box::new(source) }
 }
 
 /// Deploys every contract with the devnet roles of [`Role`]: admin owns and guards everything,

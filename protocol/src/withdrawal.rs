@@ -67,7 +67,7 @@ mod tests {
         let mut t = base.clone();
         t.value = U256::from(11);
         assert_ne!(t.hash(), h);
-        let mut t = base.clone();
+        let mut t = base;
         t.data = Bytes::new();
         assert_ne!(t.hash(), h);
         // The slot is keccak(hash ‖ 0).
