@@ -56,7 +56,13 @@ lint: bootstrap
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
-test: check-bindings test-contracts test-rust lint
+# Lint first (fails fast), then every suite; the last line adds up all runners' results.
+test: check-bindings lint
+	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	(cd contracts && $(FORGE) test) 2>&1 | tee -a $$log; \
+	$(CARGO) build --locked --workspace --all-targets; \
+	$(CARGO) test --locked --workspace 2>&1 | tee -a $$log; \
+	scripts/test-summary.sh $$log
 
 gas: bootstrap
 	$(CARGO) run --locked -p temporis-deploy --bin temporis-gas-table -- --anvil.path $(TOOLS)/anvil

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
-import {Test, FuzzSelector} from "./utils/Test.sol";
+import {Test, FuzzSelector} from "./Test.sol";
 contract Counter { uint256 public n; function inc(uint256 by) external { n += by % 10; } }
 contract SmokeTest is Test {
     Counter c;
