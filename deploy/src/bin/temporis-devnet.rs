@@ -58,7 +58,8 @@ async fn main() -> Result<()> {
     let opts =
         L1Options { anvil_path: args.l1.anvil_path, port: args.l1.port, block_time: args.l1.block_time };
     let anvil = start_anvil(&opts)?;
-    let rpc_url = anvil.endpoint();
+    // Loopback by number, as every Temporis endpoint is printed (anvil itself says "localhost").
+    let rpc_url = format!("http://127.0.0.1:{}", anvil.port());
     info!(target: "devnet", %rpc_url, "L1 (anvil) up");
 
     let config = DeployConfig::devnet();
