@@ -53,6 +53,7 @@ test-rust: bootstrap
 	$(CARGO) test --locked --workspace
 
 lint: bootstrap
+	cd contracts && $(FORGE) fmt --check
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 

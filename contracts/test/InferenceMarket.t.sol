@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test} from "./utils/Test.sol";
-import {InferenceMarket} from "../src/marketplace/InferenceMarket.sol";
-import {ModelNFT} from "../src/marketplace/ModelNFT.sol";
 import {IInferenceMarket} from "../src/interfaces/IInferenceMarket.sol";
 import {IModelNFT} from "../src/interfaces/IModelNFT.sol";
+import {InferenceMarket} from "../src/marketplace/InferenceMarket.sol";
+import {ModelNFT} from "../src/marketplace/ModelNFT.sol";
+import {Test} from "./utils/Test.sol";
 
 /// @dev A contract account that forwards calls to the market and, when paid, either refuses the
 ///      ETH or tries to re-enter `withdraw`.
@@ -81,8 +81,7 @@ abstract contract InferenceMarketBase is Test {
         vm.warp(T0);
         nft = new ModelNFT(admin);
         baseToken = nft.mint(baseOwner, _params(0, baseReceiver, uint16(BASE_ROYALTY_BPS), uint16(BASE_LINEAGE_BPS)));
-        derivedToken =
-            nft.mint(derivedOwner, _params(baseToken, derivedReceiver, uint16(DERIVED_ROYALTY_BPS), 0));
+        derivedToken = nft.mint(derivedOwner, _params(baseToken, derivedReceiver, uint16(DERIVED_ROYALTY_BPS), 0));
         market = new InferenceMarket(_config());
 
         vm.deal(consumer, 1_000_000 ether);
@@ -312,7 +311,9 @@ contract InferenceMarketTest is InferenceMarketBase {
         uint256 extra = uint256(type(uint96).max) - STAKE + 1;
         vm.deal(alice, extra);
         vm.expectRevert(
-            abi.encodeWithSelector(IInferenceMarket.InferenceMarket_AmountTooLarge.selector, uint256(type(uint96).max) + 1)
+            abi.encodeWithSelector(
+                IInferenceMarket.InferenceMarket_AmountTooLarge.selector, uint256(type(uint96).max) + 1
+            )
         );
         vm.prank(alice);
         market.addStake{value: extra}();
@@ -387,9 +388,7 @@ contract InferenceMarketTest is InferenceMarketBase {
         market.requestUnstake();
         vm.warp(T0 + UNSTAKE_DELAY - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(
-                IInferenceMarket.InferenceMarket_UnstakeDelayNotElapsed.selector, T0 + UNSTAKE_DELAY
-            )
+            abi.encodeWithSelector(IInferenceMarket.InferenceMarket_UnstakeDelayNotElapsed.selector, T0 + UNSTAKE_DELAY)
         );
         vm.prank(alice);
         market.withdrawStake();
@@ -698,9 +697,7 @@ contract InferenceMarketTest is InferenceMarketBase {
     function test_acceptBid_notConsumer_reverts() public {
         uint256 id = _open(1, 1 ether);
         _bid(alice, id, 1 ether);
-        vm.expectRevert(
-            abi.encodeWithSelector(IInferenceMarket.InferenceMarket_NotConsumer.selector, alice, consumer)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IInferenceMarket.InferenceMarket_NotConsumer.selector, alice, consumer));
         vm.prank(alice);
         market.acceptBid(id, alice);
     }
@@ -1184,7 +1181,9 @@ contract InferenceMarketTest is InferenceMarketBase {
         vm.assertEq(uint256(market.getProvider(alice).activeAgreements), 0);
         vm.assertEq(market.escrowOf(id), 0);
         vm.assertEq(market.pendingDisputes(), 0);
-        vm.assertEq(uint256(market.getDispute(disputeId).status), uint256(IInferenceMarket.DisputeStatus.ProviderAtFault));
+        vm.assertEq(
+            uint256(market.getDispute(disputeId).status), uint256(IInferenceMarket.DisputeStatus.ProviderAtFault)
+        );
         (, IInferenceMarket.InferenceState state, bytes26 commitment) = market.inferenceRecord(id, 0);
         vm.assertEq(uint256(state), uint256(IInferenceMarket.InferenceState.Resolved));
         vm.assertEq(bytes32(commitment), bytes32(market.inferenceCommitment(_reqHash(0), _resHash(0))));
@@ -1450,9 +1449,7 @@ contract InferenceMarketTest is InferenceMarketBase {
         // With no proposal, not even address(0) can take over.
         vm.prank(admin);
         market.transferAdmin(address(0));
-        vm.expectRevert(
-            abi.encodeWithSelector(IInferenceMarket.InferenceMarket_NotPendingAdmin.selector, address(0))
-        );
+        vm.expectRevert(abi.encodeWithSelector(IInferenceMarket.InferenceMarket_NotPendingAdmin.selector, address(0)));
         vm.prank(address(0));
         market.acceptAdmin();
     }

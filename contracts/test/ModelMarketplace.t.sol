@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test} from "./utils/Test.sol";
-import {ModelNFT} from "../src/marketplace/ModelNFT.sol";
-import {ModelMarketplace} from "../src/marketplace/ModelMarketplace.sol";
 import {IModelMarketplace} from "../src/interfaces/IModelMarketplace.sol";
 import {IModelNFT} from "../src/interfaces/IModelNFT.sol";
-import {MarketToken} from "./mocks/MarketToken.sol";
+import {ModelMarketplace} from "../src/marketplace/ModelMarketplace.sol";
+import {ModelNFT} from "../src/marketplace/ModelNFT.sol";
 import {GreedyModelNFT} from "./mocks/GreedyModelNFT.sol";
-import {IERC721Errors, IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {MarketToken} from "./mocks/MarketToken.sol";
+import {Test} from "./utils/Test.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {IERC20Errors, IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 /// @dev An account that cannot receive ETH (no receive/fallback), for the failed-withdraw path.
@@ -660,7 +660,9 @@ contract ModelMarketplaceTest is Test {
 
     function test_makeOffer_invalidExpiry_reverts() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IModelMarketplace.Marketplace_InvalidExpiry.selector, block.timestamp, block.timestamp)
+            abi.encodeWithSelector(
+                IModelMarketplace.Marketplace_InvalidExpiry.selector, block.timestamp, block.timestamp
+            )
         );
         vm.prank(bob);
         mkt.makeOffer{value: 1}(tokenId, ETH, 1, block.timestamp);
@@ -787,7 +789,9 @@ contract ModelMarketplaceTest is Test {
         vm.prank(bob);
         mkt.makeOffer{value: 1}(tokenId, ETH, 1, expiry);
         vm.warp(expiry + 1);
-        vm.expectRevert(abi.encodeWithSelector(IModelMarketplace.Marketplace_OfferExpired.selector, tokenId, bob, expiry));
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelMarketplace.Marketplace_OfferExpired.selector, tokenId, bob, expiry)
+        );
         vm.prank(creator);
         mkt.acceptOffer(tokenId, bob);
     }
@@ -867,8 +871,8 @@ contract ModelMarketplaceTest is Test {
         mkt.makeOffer(tokenId, address(usd), amount, block.timestamp + 1);
         vm.prank(alice);
         mkt.acceptOffer(tokenId, bob);
-        uint256 total = mkt.owed(alice, address(usd)) + mkt.owed(creator, address(usd))
-            + mkt.owed(treasury, address(usd));
+        uint256 total =
+            mkt.owed(alice, address(usd)) + mkt.owed(creator, address(usd)) + mkt.owed(treasury, address(usd));
         vm.assertEq(total, amount);
         vm.assertEq(usd.balanceOf(address(mkt)), amount);
         vm.assertEq(mkt.owed(creator, address(usd)), uint256(amount) * 500 / 10_000);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test, Vm} from "./utils/Test.sol";
-import {ModelNFT} from "../src/marketplace/ModelNFT.sol";
-import {IModelNFT} from "../src/interfaces/IModelNFT.sol";
 import {IERC4907} from "../src/interfaces/IERC4907.sol";
-import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IModelNFT} from "../src/interfaces/IModelNFT.sol";
+import {ModelNFT} from "../src/marketplace/ModelNFT.sol";
+import {Test, Vm} from "./utils/Test.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 
 contract ModelNFTTest is Test {
     ModelNFT internal nft;

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IOutputOracle} from "../interfaces/IOutputOracle.sol";
 import {IPortal} from "../interfaces/IPortal.sol";
 import {AddressAlias} from "../libraries/AddressAlias.sol";
 import {Hashing} from "../libraries/Hashing.sol";
 import {MerkleTrie} from "../libraries/MerkleTrie.sol";
 import {Types} from "../libraries/Types.sol";
+import {Ownable, Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 
 /// @title Portal
 /// @notice The L1 end of the bridge (OP's OptimismPortal of the L2OutputOracle era).

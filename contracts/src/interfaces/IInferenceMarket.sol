@@ -180,7 +180,12 @@ interface IInferenceMarket {
     event InferencesReleased(uint256 indexed requestId, uint256 count, uint256 cursor);
     /// @notice A payment of `gross` split into royalties, protocol fee and the provider's part.
     event PaymentDistributed(
-        uint256 indexed requestId, address indexed provider, uint256 gross, uint256 toProvider, uint256 royalties, uint256 fee
+        uint256 indexed requestId,
+        address indexed provider,
+        uint256 gross,
+        uint256 toProvider,
+        uint256 royalties,
+        uint256 fee
     );
     event RoyaltyCredited(uint256 indexed requestId, address indexed receiver, uint256 amount);
 

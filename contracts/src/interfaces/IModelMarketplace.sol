@@ -51,9 +51,7 @@ interface IModelMarketplace {
         uint256 fee
     );
     /// @notice `buyer` escrowed an offer of `amount` `currency` for `tokenId`.
-    event OfferMade(
-        uint256 indexed tokenId, address indexed buyer, address currency, uint256 amount, uint256 expiry
-    );
+    event OfferMade(uint256 indexed tokenId, address indexed buyer, address currency, uint256 amount, uint256 expiry);
     /// @notice `buyer` withdrew the offer on `tokenId`; its escrow was credited back to `buyer`.
     event OfferCancelled(uint256 indexed tokenId, address indexed buyer);
     /// @notice `seller` accepted `buyer`'s offer on `tokenId` (fee and royalties as in {Sold}).

@@ -369,7 +369,7 @@ contract InferenceMarket is IInferenceMarket, Pausable, ReentrancyGuardTransient
         // Records are in time order: stop at the first one still inside its dispute window.
         while (cursor < end) {
             uint256 word = records[cursor];
-                // forge-lint: disable-next-line(block-timestamp)
+            // forge-lint: disable-next-line(block-timestamp)
             if ((word >> _TIME_SHIFT) + window > block.timestamp) break;
             // Disputed (or resolved) inferences are paid by resolveDispute, not here.
             if (word & _STATE_MASK == 0) ++released;
@@ -760,9 +760,7 @@ contract InferenceMarket is IInferenceMarket, Pausable, ReentrancyGuardTransient
     ///      order (cut at what is left after the fee), the rest to the provider. Conserves `amount`.
     ///      No try/catch around royaltySplit: a catch could be forced by a caller starving the call
     ///      of gas, skipping royalties. ModelNFT is fixed at deployment and trusted.
-    function _distribute(uint256 requestId, uint256 tokenId, address provider, uint256 amount, uint256 feeBps)
-        private
-    {
+    function _distribute(uint256 requestId, uint256 tokenId, address provider, uint256 amount, uint256 feeBps) private {
         uint256 fee;
         unchecked {
             // amount < 2^128, feeBps < 2^16.
@@ -796,11 +794,7 @@ contract InferenceMarket is IInferenceMarket, Pausable, ReentrancyGuardTransient
         if (!ok) revert InferenceMarket_TransferFailed(to, amount);
     }
 
-    function _decode(uint256 word)
-        private
-        pure
-        returns (uint40 recordedAt, InferenceState state, bytes26 commitment)
-    {
+    function _decode(uint256 word) private pure returns (uint40 recordedAt, InferenceState state, bytes26 commitment) {
         // Safe cast: unpacking the fields of the record word.
         // forge-lint: disable-next-line(unsafe-typecast)
         recordedAt = uint40(word >> _TIME_SHIFT);

@@ -2,15 +2,15 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {IERC4907} from "../interfaces/IERC4907.sol";
 import {IModelMarketplace} from "../interfaces/IModelMarketplace.sol";
 import {IModelNFT} from "../interfaces/IModelNFT.sol";
-import {IERC4907} from "../interfaces/IERC4907.sol";
 
 /// @title ModelMarketplace
 /// @notice Fixed-price sales, escrowed offers and ERC-4907 rentals of one ModelNFT collection,
@@ -250,7 +250,9 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         whenNotPaused
     {
         if (pricePerSecond == 0) revert Marketplace_ZeroPrice();
-        if (pricePerSecond > MAX_PRICE_PER_SECOND) revert Marketplace_PriceTooHigh(pricePerSecond, MAX_PRICE_PER_SECOND);
+        if (pricePerSecond > MAX_PRICE_PER_SECOND) {
+            revert Marketplace_PriceTooHigh(pricePerSecond, MAX_PRICE_PER_SECOND);
+        }
         if (maxDuration == 0 || maxDuration > MAX_RENTAL_DURATION) {
             revert Marketplace_InvalidDuration(maxDuration, MAX_RENTAL_DURATION);
         }
@@ -349,7 +351,10 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     function getRentalListing(uint256 tokenId) external view returns (RentalListing memory) {
         RentalSlot memory r = _rentals[tokenId];
         return RentalListing({
-            owner: r.owner, currency: _rentalCurrency[tokenId], pricePerSecond: r.pricePerSecond, maxDuration: r.maxDuration
+            owner: r.owner,
+            currency: _rentalCurrency[tokenId],
+            pricePerSecond: r.pricePerSecond,
+            maxDuration: r.maxDuration
         });
     }
 

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 
-import {IModelNFT} from "../interfaces/IModelNFT.sol";
 import {IERC4907} from "../interfaces/IERC4907.sol";
+import {IModelNFT} from "../interfaces/IModelNFT.sol";
 
 /// @title ModelNFT
 /// @notice One token per AI model or model version published on Temporis. A token records the

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {Test} from "../utils/Test.sol";
-import {IBatchInbox} from "../../src/interfaces/IBatchInbox.sol";
 import {BatchInbox} from "../../src/L1/BatchInbox.sol";
+import {IBatchInbox} from "../../src/interfaces/IBatchInbox.sol";
+import {Test} from "../utils/Test.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 contract BatchInboxTest is Test {
     BatchInbox internal inbox;

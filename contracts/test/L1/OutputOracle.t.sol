@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
-import {Test} from "../utils/Test.sol";
-import {IOutputOracle} from "../../src/interfaces/IOutputOracle.sol";
 import {OutputOracle} from "../../src/L1/OutputOracle.sol";
+import {IOutputOracle} from "../../src/interfaces/IOutputOracle.sol";
 import {Types} from "../../src/libraries/Types.sol";
 import {Rejecter} from "../helpers/Targets.sol";
+import {Test} from "../utils/Test.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /// @notice A challenger that tries to claim its credit twice in one go.
 contract GreedyChallenger {

@@ -1,17 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {Test, Vm} from "../utils/Test.sol";
-import {IOutputOracle} from "../../src/interfaces/IOutputOracle.sol";
-import {IPortal} from "../../src/interfaces/IPortal.sol";
 import {OutputOracle} from "../../src/L1/OutputOracle.sol";
 import {Portal} from "../../src/L1/Portal.sol";
+import {IOutputOracle} from "../../src/interfaces/IOutputOracle.sol";
+import {IPortal} from "../../src/interfaces/IPortal.sol";
 import {AddressAlias} from "../../src/libraries/AddressAlias.sol";
 import {Hashing} from "../../src/libraries/Hashing.sol";
 import {Types} from "../../src/libraries/Types.sol";
+import {Recorder, ReentrantFinalizer, Rejecter} from "../helpers/Targets.sol";
 import {TrieHelper} from "../helpers/TrieHelper.sol";
-import {Recorder, Rejecter, ReentrantFinalizer} from "../helpers/Targets.sol";
+import {Test, Vm} from "../utils/Test.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 /// @notice Calls the portal from a contract (deposits from it are aliased).
 contract DepositingContract {

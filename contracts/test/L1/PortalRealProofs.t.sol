@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test} from "../utils/Test.sol";
-import {IOutputOracle} from "../../src/interfaces/IOutputOracle.sol";
-import {IPortal} from "../../src/interfaces/IPortal.sol";
 import {OutputOracle} from "../../src/L1/OutputOracle.sol";
 import {Portal} from "../../src/L1/Portal.sol";
+import {IOutputOracle} from "../../src/interfaces/IOutputOracle.sol";
+import {IPortal} from "../../src/interfaces/IPortal.sol";
 import {Hashing} from "../../src/libraries/Hashing.sol";
 import {MerkleTrie} from "../../src/libraries/MerkleTrie.sol";
 import {Types} from "../../src/libraries/Types.sol";
 import {Fixture, FixtureWithdrawal} from "../helpers/Fixture.sol";
 import {Recorder} from "../helpers/Targets.sol";
+import {Test} from "../utils/Test.sol";
 
 /// @notice The full prove -> finalize flow with REAL storage proofs of our L2ToL1MessagePasser, taken
 ///         from anvil by test/fixtures/generate.sh, against an output root built from that block's

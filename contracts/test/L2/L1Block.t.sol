@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test} from "../utils/Test.sol";
-import {IL1Block} from "../../src/interfaces/IL1Block.sol";
 import {L1Block} from "../../src/L2/L1Block.sol";
+import {IL1Block} from "../../src/interfaces/IL1Block.sol";
+import {Test} from "../utils/Test.sol";
 
 contract L1BlockTest is Test {
     address internal constant PREDEPLOY = 0x4200000000000000000000000000000000000015;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test} from "../utils/Test.sol";
-import {IL2ToL1MessagePasser} from "../../src/interfaces/IL2ToL1MessagePasser.sol";
 import {L2ToL1MessagePasser} from "../../src/L2/L2ToL1MessagePasser.sol";
+import {IL2ToL1MessagePasser} from "../../src/interfaces/IL2ToL1MessagePasser.sol";
 import {Hashing} from "../../src/libraries/Hashing.sol";
+import {Test} from "../utils/Test.sol";
 
 contract L2ToL1MessagePasserTest is Test {
     address internal constant PREDEPLOY = 0x4200000000000000000000000000000000000016;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
-import {Vm} from "../utils/Test.sol";
 import {Types} from "../../src/libraries/Types.sol";
+import {Vm} from "../utils/Test.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 /// @notice One withdrawal of test/fixtures/withdrawals.json with its storage proof.
 struct FixtureWithdrawal {

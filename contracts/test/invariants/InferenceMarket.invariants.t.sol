@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test, FuzzSelector} from "../utils/Test.sol";
-import {InferenceMarket} from "../../src/marketplace/InferenceMarket.sol";
-import {ModelNFT} from "../../src/marketplace/ModelNFT.sol";
 import {IInferenceMarket} from "../../src/interfaces/IInferenceMarket.sol";
 import {IModelNFT} from "../../src/interfaces/IModelNFT.sol";
+import {InferenceMarket} from "../../src/marketplace/InferenceMarket.sol";
+import {ModelNFT} from "../../src/marketplace/ModelNFT.sol";
+import {FuzzSelector, Test} from "../utils/Test.sol";
 import {InferenceMarketHandler} from "./InferenceMarketHandler.sol";
 
 /// @notice Invariants of InferenceMarket under random sequences of every external action.

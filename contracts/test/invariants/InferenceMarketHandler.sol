@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Vm} from "../utils/Test.sol";
 import {IInferenceMarket} from "../../src/interfaces/IInferenceMarket.sol";
+import {Vm} from "../utils/Test.sol";
 
 /// @notice Drives an InferenceMarket through random but mostly valid sequences of every external
 ///         action, with a few fixed actors, and keeps ghost totals of the ETH that went in and out.
@@ -43,9 +43,15 @@ contract InferenceMarketHandler {
         consumers = consumers_;
         providers = providers_;
         tokenIds = tokenIds_;
-        for (uint256 i; i < consumers_.length; ++i) accounts.push(consumers_[i]);
-        for (uint256 i; i < providers_.length; ++i) accounts.push(providers_[i]);
-        for (uint256 i; i < others.length; ++i) accounts.push(others[i]);
+        for (uint256 i; i < consumers_.length; ++i) {
+            accounts.push(consumers_[i]);
+        }
+        for (uint256 i; i < providers_.length; ++i) {
+            accounts.push(providers_[i]);
+        }
+        for (uint256 i; i < others.length; ++i) {
+            accounts.push(others[i]);
+        }
     }
 
     // ------------------------------------------------------------------ views for the invariants

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test, FuzzSelector} from "../utils/Test.sol";
-import {ModelNFT} from "../../src/marketplace/ModelNFT.sol";
 import {ModelMarketplace} from "../../src/marketplace/ModelMarketplace.sol";
+import {ModelNFT} from "../../src/marketplace/ModelNFT.sol";
 import {MarketToken} from "../mocks/MarketToken.sol";
+import {FuzzSelector, Test} from "../utils/Test.sol";
 import {MarketplaceHandler} from "./MarketplaceHandler.sol";
 
 /// @notice Properties of ModelMarketplace under random sequences of sales, offers, rentals,
@@ -62,9 +62,7 @@ contract MarketplaceInvariants is Test {
 
     /// @notice Property 1 for the ERC-20.
     function invariant_erc20BalanceEqualsEscrowPlusOwed() public view {
-        vm.assertEq(
-            usd.balanceOf(address(mkt)), handler.totalEscrowed(address(usd)) + handler.totalOwed(address(usd))
-        );
+        vm.assertEq(usd.balanceOf(address(mkt)), handler.totalEscrowed(address(usd)) + handler.totalOwed(address(usd)));
     }
 
     /// @notice Property 2.

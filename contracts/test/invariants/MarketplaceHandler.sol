@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test, Vm} from "../utils/Test.sol";
-import {ModelNFT} from "../../src/marketplace/ModelNFT.sol";
-import {ModelMarketplace} from "../../src/marketplace/ModelMarketplace.sol";
 import {IModelMarketplace} from "../../src/interfaces/IModelMarketplace.sol";
 import {IModelNFT} from "../../src/interfaces/IModelNFT.sol";
+import {ModelMarketplace} from "../../src/marketplace/ModelMarketplace.sol";
+import {ModelNFT} from "../../src/marketplace/ModelNFT.sol";
 import {MarketToken} from "../mocks/MarketToken.sol";
+import {Test, Vm} from "../utils/Test.sol";
 
 /// @notice Drives ModelNFT + ModelMarketplace with random but mostly valid actions from a small
 ///         set of actors, and records in ghost variables what the invariants cannot see after

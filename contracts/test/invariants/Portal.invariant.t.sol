@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test, Vm, FuzzSelector} from "../utils/Test.sol";
-import {IOutputOracle} from "../../src/interfaces/IOutputOracle.sol";
-import {IPortal} from "../../src/interfaces/IPortal.sol";
 import {OutputOracle} from "../../src/L1/OutputOracle.sol";
 import {Portal} from "../../src/L1/Portal.sol";
+import {IOutputOracle} from "../../src/interfaces/IOutputOracle.sol";
+import {IPortal} from "../../src/interfaces/IPortal.sol";
 import {Hashing} from "../../src/libraries/Hashing.sol";
 import {Types} from "../../src/libraries/Types.sol";
+import {ReentrantFinalizer, Rejecter} from "../helpers/Targets.sol";
 import {TrieHelper} from "../helpers/TrieHelper.sol";
-import {Rejecter, ReentrantFinalizer} from "../helpers/Targets.sol";
+import {FuzzSelector, Test, Vm} from "../utils/Test.sol";
 
 /// @notice Drives the Portal like a mix of users, a proposer and a dispute game would: deposits,
 ///         withdrawals proven against freshly proposed outputs, finalizations (timely, early, repeated,

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test} from "../utils/Test.sol";
 import {AddressAlias} from "../../src/libraries/AddressAlias.sol";
 import {Hashing} from "../../src/libraries/Hashing.sol";
 import {Types} from "../../src/libraries/Types.sol";
 import {Fixture, FixtureWithdrawal} from "../helpers/Fixture.sol";
+import {Test} from "../utils/Test.sol";
 
 contract HashingTest is Test {
     /// The hashes cast computed in generate.sh (and the message passer agreed with on anvil).

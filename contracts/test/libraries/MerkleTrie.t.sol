@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
-import {Test} from "../utils/Test.sol";
 import {MerkleTrie} from "../../src/libraries/MerkleTrie.sol";
 import {RLPItem, RLPReader} from "../../src/libraries/RLPReader.sol";
 import {Fixture, FixtureWithdrawal} from "../helpers/Fixture.sol";
 import {RLPWriter} from "../helpers/RLPWriter.sol";
 import {TrieHelper} from "../helpers/TrieHelper.sol";
+import {Test} from "../utils/Test.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 
 /// @notice Exposes MerkleTrie so that reverts happen one call below the test.
 contract MerkleTrieHarness {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {Test} from "../utils/Test.sol";
 import {RLPItem, RLPReader} from "../../src/libraries/RLPReader.sol";
 import {RLPWriter} from "../helpers/RLPWriter.sol";
+import {Test} from "../utils/Test.sol";
 
 /// @notice Exposes RLPReader on whole buffers so that reverts happen one call below the test.
 contract RLPReaderHarness {
