@@ -221,11 +221,14 @@ contract Portal is IPortal, Ownable2Step {
         private
         returns (bool success)
     {
+        // Copy the calldata to memory BEFORE measuring gas: the copy's memory expansion grows
+        // quadratically with the data size and, done after the check, could eat the margin, so
+        // that a relayer could starve the target of a large-data withdrawal and burn it for good.
+        bytes memory payload = data;
         // gas * 63 >= gasLimit * 64 + CALL_GAS_MARGIN * 63; limits above 2^64 can never be met.
         if (gasLimit > type(uint64).max || gasleft() * 63 < gasLimit * 64 + CALL_GAS_MARGIN * 63) {
             revert Portal_InsufficientGas(gasleft(), gasLimit);
         }
-        bytes memory payload = data;
         assembly ("memory-safe") {
             success := call(gas(), target, value, add(payload, 32), mload(payload), 0, 0)
         }
