@@ -616,6 +616,51 @@ contract ModelNFTTest is Test {
         vm.assertEq(logs[0].topics[0], Transfer.selector);
     }
 
+    function test_transferCount_countsEveryTransfer_succeeds() public {
+        uint256 id = _mint(alice, 0, 0, 0);
+        vm.assertEq(nft.transferCount(id), 0);
+        vm.prank(alice);
+        nft.transferFrom(alice, bob, id);
+        vm.assertEq(nft.transferCount(id), 1);
+        vm.prank(bob);
+        nft.safeTransferFrom(bob, alice, id);
+        vm.assertEq(nft.transferCount(id), 2); // back to alice, but not the same state
+        vm.assertEq(nft.transferCount(id + 1), 0); // unminted
+    }
+
+    function test_transferCount_keptBySetUserAndClearedUser_succeeds() public {
+        uint256 id = _mint(alice, 0, 0, 0);
+        vm.prank(alice);
+        nft.transferFrom(alice, bob, id);
+        vm.prank(bob);
+        nft.setUser(id, carol, uint64(block.timestamp + 10));
+        vm.assertEq(nft.transferCount(id), 1);
+        vm.assertEq(nft.userOf(id), carol);
+        vm.prank(bob);
+        nft.transferFrom(bob, dave, id);
+        vm.assertEq(nft.transferCount(id), 2);
+        vm.assertEq(nft.userOf(id), address(0));
+        vm.assertEq(nft.userExpires(id), 0);
+        // Slot layout: user (160) | expires (64) | transfers (32).
+        vm.prank(dave);
+        nft.setUser(id, carol, 77);
+        bytes32 slot = keccak256(abi.encode(id, uint256(13))); // `_users` (see forge inspect)
+        uint256 word = uint256(vm.load(address(nft), slot));
+        vm.assertEq(address(uint160(word)), carol);
+        vm.assertEq((word >> 160) & type(uint64).max, 77);
+        vm.assertEq(word >> 224, 2);
+    }
+
+    function test_transferCount_selfTransferKeepsUser_succeeds() public {
+        uint256 id = _mint(alice, 0, 0, 0);
+        vm.prank(alice);
+        nft.setUser(id, bob, uint64(block.timestamp + 10));
+        vm.prank(alice);
+        nft.transferFrom(alice, alice, id);
+        vm.assertEq(nft.userOf(id), bob);
+        vm.assertEq(nft.transferCount(id), 1);
+    }
+
     function test_userOf_noUser_succeeds() public {
         uint256 id = _mint(alice, 0, 0, 0);
         vm.assertEq(nft.userOf(id), address(0));
@@ -649,6 +694,7 @@ contract ModelNFTTest is Test {
         vm.assertTrue(nft.supportsInterface(0x2a55205a)); // ERC-2981
         vm.assertTrue(nft.supportsInterface(0x01ffc9a7)); // ERC-165
         vm.assertTrue(nft.supportsInterface(type(IModelNFT).interfaceId));
+        vm.assertEq(type(IModelNFT).interfaceId, bytes4(0x96fc6e14)); // with transferCount (docs §1.2)
         vm.assertFalse(nft.supportsInterface(0xffffffff));
     }
 

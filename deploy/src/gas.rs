@@ -127,7 +127,7 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
     let r = tx!("list", market_c.list(U256::from(1), Address::ZERO, price));
     row("list for sale (ETH)", "ModelMarketplace.list", &r, Some(60_000), "");
     let market_b = ModelMarketplace::new(d.marketplace, &buyer);
-    let r = tx!("buy", market_b.buy(U256::from(1)).value(price));
+    let r = tx!("buy", market_b.buy(U256::from(1), Address::ZERO, price).value(price));
     row(
         "buy with royalty (ETH)",
         "ModelMarketplace.buy",
@@ -151,8 +151,15 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
     );
     row("list for rent", "ModelMarketplace.listForRent", &r, None, "");
     let market_r = ModelMarketplace::new(d.marketplace, &renter);
-    let r = tx!("rent", market_r.rent(U256::from(1), U256::from(3600)).value(per_second * U256::from(3600)));
-    row("rent for one hour", "ModelMarketplace.rent", &r, None, "sets the ERC-4907 user; royalty enforced");
+    let cost = per_second * U256::from(3600);
+    let r = tx!("rent", market_r.rent(U256::from(1), U256::from(3600), Address::ZERO, cost).value(cost));
+    row(
+        "rent for one hour",
+        "ModelMarketplace.rent",
+        &r,
+        None,
+        "sets the ERC-4907 user; payment held in escrow",
+    );
     check(
         nft.userOf(U256::from(1)).call().await.map_err(contract("userOf"))? == Role::User3.address(),
         || "rent did not set the user".into(),
@@ -171,13 +178,13 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
     let r = tx!("list derived", market_c.list(U256::from(2), Address::ZERO, price));
     let before =
         market_b.owed(Role::User2.address(), Address::ZERO).call().await.map_err(contract("owed"))?;
-    let r2 = tx!("buy derived", market_b.buy(U256::from(2)).value(price));
+    let r2 = tx!("buy derived", market_b.buy(U256::from(2), Address::ZERO, price).value(price));
     row(
         "buy with royalty + lineage share (ETH)",
         "ModelMarketplace.buy",
         &r2,
         Some(110_000),
-        "receivers already hold balances",
+        "token's first transfer; royalty, lineage and seller balances already exist",
     );
     let after = market_b.owed(Role::User2.address(), Address::ZERO).call().await.map_err(contract("owed"))?;
     // The base (token 1, owned by user2) asks 3% of its descendants' sales.
@@ -185,6 +192,41 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
         format!("lineage share paid {} wei", after - before)
     })?;
     let _ = r;
+
+    // The rental ends; anyone settles it: fee, royalty and the owner's share move to pull balances.
+    advance_time(&renter, 3601).await?;
+    let owed_before =
+        market_b.owed(Role::User2.address(), Address::ZERO).call().await.map_err(contract("owed"))?;
+    let r = tx!("settle rental", market_r.settleRental(U256::from(1)));
+    row(
+        "settle an ended rental",
+        "ModelMarketplace.settleRental",
+        &r,
+        None,
+        "fee, royalty, owner's share credited",
+    );
+    let owed_after =
+        market_b.owed(Role::User2.address(), Address::ZERO).call().await.map_err(contract("owed"))?;
+    let fee = cost * U256::from(config.marketplace_fee_bps) / U256::from(10_000);
+    let royalty = cost * U256::from(500) / U256::from(10_000);
+    check(owed_after - owed_before == cost - fee - royalty, || {
+        format!("rental owner credited {} wei, expected {}", owed_after - owed_before, cost - fee - royalty)
+    })?;
+
+    // A resale of the derived model: its second transfer, every receiver already paid before.
+    tx!(
+        "approve marketplace (user2)",
+        ModelNFT::new(d.model_nft, &buyer).setApprovalForAll(d.marketplace, true)
+    );
+    tx!("relist derived", market_b.list(U256::from(2), Address::ZERO, price));
+    let r = tx!("resale", market_r.buy(U256::from(2), Address::ZERO, price).value(price));
+    row(
+        "resale with royalty + lineage share (ETH)",
+        "ModelMarketplace.buy",
+        &r,
+        Some(110_000),
+        "token sold before; all receivers already hold balances",
+    );
 
     // ---- Inference market.
     let im_p = InferenceMarket::new(d.inference_market, &provider4);

@@ -24,6 +24,19 @@ interface IModelMarketplace {
         uint256 maxDuration;
     }
 
+    /// @notice A rental in progress or ended but not yet settled (renter 0: none). `cost` is
+    ///         escrowed in the marketplace until {settleRental}; `owner` listed the rental and gets
+    ///         the owner's share of the used part. The renter is the ERC-4907 user for
+    ///         [start, expires] (inclusive) unless the owner cuts the rental short.
+    struct Rental {
+        address renter;
+        address owner;
+        address currency;
+        uint256 cost;
+        uint256 start;
+        uint256 expires;
+    }
+
     /// @notice An escrowed offer (amount 0: none). Valid while block.timestamp <= expiry.
     struct Offer {
         address currency;
@@ -67,9 +80,12 @@ interface IModelMarketplace {
     event RentalListed(
         uint256 indexed tokenId, address indexed owner, address currency, uint256 pricePerSecond, uint256 maxDuration
     );
-    /// @notice The rental listing of `tokenId` was removed.
+    /// @notice The rental listing of `tokenId` was removed: by its owner, or because the token
+    ///         was sold ({buy} or {acceptOffer}).
     event RentalCancelled(uint256 indexed tokenId, address indexed owner);
-    /// @notice `renter` rented `tokenId` from `owner` until `expires` (ERC-4907 user) for `cost`.
+    /// @notice `renter` rented `tokenId` from `owner` until `expires` (ERC-4907 user) for `cost`,
+    ///         now escrowed until {RentalSettled}. `fee` is always 0 (kept for the event's
+    ///         signature): the fee is taken at settlement, on the used part.
     event Rented(
         uint256 indexed tokenId,
         address indexed owner,
@@ -78,6 +94,18 @@ interface IModelMarketplace {
         uint256 cost,
         uint256 fee,
         uint64 expires
+    );
+    /// @notice The escrowed rental of `tokenId` was settled: `paid` (the used part) was split
+    ///         into royalties ({RoyaltyPaid}), `fee` and the rest to `owner`; `refunded` (the
+    ///         unused part of a rental cut short) was credited back to `renter`.
+    event RentalSettled(
+        uint256 indexed tokenId,
+        address indexed owner,
+        address indexed renter,
+        address currency,
+        uint256 paid,
+        uint256 refunded,
+        uint256 fee
     );
     /// @notice A royalty of `amount` on a payment for `tokenId` was credited to `receiver`.
     event RoyaltyPaid(uint256 indexed tokenId, address indexed receiver, address currency, uint256 amount);
@@ -106,7 +134,8 @@ interface IModelMarketplace {
     error Marketplace_NotListed(uint256 tokenId);
     /// @notice The caller is not the seller of the listing.
     error Marketplace_NotSeller(address caller, address seller);
-    /// @notice The listing's seller no longer owns the token.
+    /// @notice The listing's seller no longer owns the token. (A listing whose token was
+    ///         transferred since, even back to its seller, is out of reach: {Marketplace_NotListed}.)
     error Marketplace_StaleListing(uint256 tokenId, address seller, address owner);
     /// @notice The value sent is not what the payment requires.
     error Marketplace_WrongPayment(uint256 sent, uint256 required);
@@ -128,6 +157,18 @@ interface IModelMarketplace {
     error Marketplace_NotListedForRent(uint256 tokenId);
     /// @notice The rental duration is zero or above the listing's (or the global) maximum.
     error Marketplace_InvalidDuration(uint256 duration, uint256 max);
+    /// @notice The listing's (or offer's) currency is not the one the caller agreed to.
+    error Marketplace_CurrencyMismatch(uint256 tokenId, address expected, address actual);
+    /// @notice The listing's price (or the rental's cost) is above the caller's maximum.
+    error Marketplace_PriceAboveMax(uint256 tokenId, uint256 price, uint256 maxPrice);
+    /// @notice `buyer`'s offer is no longer the one the seller agreed to: other currency or less.
+    error Marketplace_OfferChanged(
+        uint256 tokenId, address buyer, address currency, uint256 amount, address expectedCurrency, uint256 minAmount
+    );
+    /// @notice The token has no escrowed rental to settle.
+    error Marketplace_NoRental(uint256 tokenId);
+    /// @notice The rental is still running as agreed (not expired, not cut short): too early to settle.
+    error Marketplace_RentalInProgress(uint256 tokenId, address renter, uint256 expires);
     /// @notice Nothing to withdraw.
     error Marketplace_NothingToWithdraw(address account, address currency);
     /// @notice Sending ETH failed.
@@ -155,11 +196,13 @@ interface IModelMarketplace {
     /// @param tokenId The token.
     function cancel(uint256 tokenId) external;
 
-    /// @notice Buys `tokenId` at its listed price; for ETH send exactly the price, for an ERC-20
-    ///         approve it (approve the exact price: the seller may change the price until the
-    ///         purchase is mined, and an ERC-20 purchase pays the price current at that moment).
-    /// @param tokenId The token.
-    function buy(uint256 tokenId) external payable;
+    /// @notice Buys `tokenId` at its listed price, provided the listing is still in `currency` and
+    ///         its price is at most `maxPrice` (the seller may change the listing until the purchase
+    ///         is mined). For ETH send exactly the price; for an ERC-20 approve it.
+    /// @param tokenId  The token.
+    /// @param currency The currency the buyer expects (address(0) for ETH).
+    /// @param maxPrice The highest price the buyer accepts.
+    function buy(uint256 tokenId, address currency, uint256 maxPrice) external payable;
 
     // ---------------------------------------------------------------- offers
 
@@ -175,10 +218,14 @@ interface IModelMarketplace {
     /// @param tokenId The token.
     function cancelOffer(uint256 tokenId) external;
 
-    /// @notice The token owner sells `tokenId` to `buyer` for `buyer`'s escrowed offer.
-    /// @param tokenId The token.
-    /// @param buyer   Whose offer is accepted.
-    function acceptOffer(uint256 tokenId, address buyer) external;
+    /// @notice The token owner sells `tokenId` to `buyer` for `buyer`'s escrowed offer, provided the
+    ///         offer is still in `currency` and at least `minAmount` (the buyer may replace its
+    ///         offer until the acceptance is mined).
+    /// @param tokenId   The token.
+    /// @param buyer     Whose offer is accepted.
+    /// @param currency  The offer's currency the seller expects (address(0) for ETH).
+    /// @param minAmount The lowest amount the seller accepts.
+    function acceptOffer(uint256 tokenId, address buyer, address currency, uint256 minAmount) external;
 
     // ---------------------------------------------------------------- rentals
 
@@ -194,11 +241,24 @@ interface IModelMarketplace {
     /// @param tokenId The token.
     function cancelRental(uint256 tokenId) external;
 
-    /// @notice Rents `tokenId` for `duration` seconds: the caller becomes its ERC-4907 user. For ETH
-    ///         send exactly pricePerSecond × duration.
+    /// @notice Rents `tokenId` for `duration` seconds: the caller becomes its ERC-4907 user. The cost,
+    ///         pricePerSecond × duration, is escrowed until {settleRental}. Reverts if the rental
+    ///         listing is not in `currency` or the cost is above `maxCost`. For ETH send exactly
+    ///         the cost; for an ERC-20 approve it.
     /// @param tokenId  The token.
     /// @param duration Seconds (1 ..= the listing's maxDuration).
-    function rent(uint256 tokenId, uint256 duration) external payable;
+    /// @param currency The currency the renter expects (address(0) for ETH).
+    /// @param maxCost  The highest cost the renter accepts.
+    function rent(uint256 tokenId, uint256 duration, address currency, uint256 maxCost) external payable;
+
+    /// @notice Pays out the escrowed rental of `tokenId`; anyone may call. After it expired: the
+    ///         whole cost is split (royalties, fee, the rest to the owner who listed it). Earlier,
+    ///         only if the owner cut it short (the token's ERC-4907 user or expiry is no longer the
+    ///         renter's, e.g. by `setUser` or a transfer): the renter is credited the unused
+    ///         seconds pro rata, cost × (expires − now) / duration, rounded up, and only the rest
+    ///         is split. All payouts go to pull balances.
+    /// @param tokenId The token.
+    function settleRental(uint256 tokenId) external;
 
     // ---------------------------------------------------------------- balances
 
@@ -214,7 +274,8 @@ interface IModelMarketplace {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice The listing of `tokenId` (seller 0: none). May be stale (see {buy}).
+    /// @notice The listing of `tokenId` made since its last transfer (seller 0: none). May be
+    ///         stale only if the seller revoked the marketplace's approval (see {buy}).
     /// @param tokenId The token.
     /// @return listing The listing.
     function getListing(uint256 tokenId) external view returns (Listing memory listing);
@@ -223,6 +284,11 @@ interface IModelMarketplace {
     /// @param tokenId The token.
     /// @return listing The rental listing.
     function getRentalListing(uint256 tokenId) external view returns (RentalListing memory listing);
+
+    /// @notice The escrowed rental of `tokenId` (renter 0: none).
+    /// @param tokenId The token.
+    /// @return rental The rental.
+    function getRental(uint256 tokenId) external view returns (Rental memory rental);
 
     /// @notice `buyer`'s offer on `tokenId` (amount 0: none).
     /// @param tokenId The token.

@@ -45,4 +45,9 @@ interface IModelNFT {
 
     /// @notice The base this model derives from (0 for a base model).
     function parentOf(uint256 tokenId) external view returns (uint256);
+
+    /// @notice How many times `tokenId` was transferred since mint (0 for a fresh or unknown
+    ///         token). Changes on every transfer, so a marketplace can tell that an order signed
+    ///         or listed at an earlier count is stale even if the token came back to its seller.
+    function transferCount(uint256 tokenId) external view returns (uint256);
 }

@@ -17,17 +17,24 @@ import {IModelNFT} from "../interfaces/IModelNFT.sol";
 ///         in ETH or allow-listed ERC-20s, with royalties (ERC-2981 + lineage) enforced on every
 ///         payment, a capped protocol fee, and pull payments only.
 /// @dev Storage is packed for gas:
-///      - a listing is one slot (seller | uint96 price); its currency takes a second slot only
-///        when it is not ETH. Invariant: `_listingCurrency[id]` is non-zero only while the
+///      - a listing is one slot (seller | uint96 price), keyed by the token AND its
+///        `IModelNFT.transferCount` at list time: once the token moves (even if it comes back to
+///        the seller) the listing is out of reach for good. Its currency takes a second slot only
+///        when it is not ETH. Invariant: `_listingCurrency[id][n]` is non-zero only while the
 ///        listing exists, so listing in ETH over an empty slot needs no write;
 ///      - an offer is one slot (uint96 amount | uint64 expiry), same rule for its currency;
 ///      - a rental listing is one slot (owner | uint72 pricePerSecond | uint24 maxDuration),
-///        same rule for its currency;
+///        keyed like a listing, same rule for its currency;
+///      - a rental in progress is escrowed in two slots (renter | uint64 expires | uint24
+///        duration, then owner | uint96 cost), same rule for its currency. Its cost stays here
+///        until {settleRental} (or the token's next rental, sale or accepted offer) pays the
+///        used part out and refunds the unused part of a rental the owner cut short;
 ///      - `Pausable._paused`, `_treasury`, `_feeBps` and `_ethFees` (the treasury's ETH fees)
 ///        share one slot (checked in the storage layout test), so a sale reads its whole
 ///        configuration with one SLOAD and credits an ETH fee with a warm write.
 ///      The ERC-20 allow-list keeps out fee-on-transfer and rebasing tokens, which would break
-///      the escrow accounting (the contract holds exactly escrowed offers + owed balances).
+///      the escrow accounting (the contract holds exactly escrowed offers + escrowed rentals +
+///      owed balances).
 ///      Sales and rentals are refused while the token has an active ERC-4907 user, so a sale
 ///      through this marketplace never cuts short a rental paid through it.
 contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, ReentrancyGuardTransient {
@@ -66,6 +73,15 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         uint24 maxDuration;
     }
 
+    /// @dev Two slots: (renter | expires | duration) and (owner | cost).
+    struct RentalEscrow {
+        address renter;
+        uint64 expires;
+        uint24 duration;
+        address owner;
+        uint96 cost;
+    }
+
     // ---------------------------------------------------------------- storage
 
     /// @notice The collection traded here.
@@ -79,12 +95,14 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     uint16 private _feeBps;
     uint72 private _ethFees;
 
-    mapping(uint256 tokenId => ListingSlot) private _listings;
-    mapping(uint256 tokenId => address) private _listingCurrency;
+    mapping(uint256 tokenId => mapping(uint256 transferCount => ListingSlot)) private _listings;
+    mapping(uint256 tokenId => mapping(uint256 transferCount => address)) private _listingCurrency;
     mapping(uint256 tokenId => mapping(address buyer => OfferSlot)) private _offers;
     mapping(uint256 tokenId => mapping(address buyer => address)) private _offerCurrency;
-    mapping(uint256 tokenId => RentalSlot) private _rentals;
-    mapping(uint256 tokenId => address) private _rentalCurrency;
+    mapping(uint256 tokenId => mapping(uint256 transferCount => RentalSlot)) private _rentals;
+    mapping(uint256 tokenId => mapping(uint256 transferCount => address)) private _rentalCurrency;
+    mapping(uint256 tokenId => RentalEscrow) private _escrows;
+    mapping(uint256 tokenId => address) private _escrowCurrency;
     mapping(address account => mapping(address currency => uint256)) private _owed;
     mapping(address currency => bool) private _allowedCurrency;
 
@@ -117,14 +135,15 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         _checkPrice(price);
         if (currency != address(0)) _checkCurrency(currency);
         _checkOwnerAndApproval(tokenId, msg.sender);
+        uint256 n = _transferCount(tokenId);
 
-        ListingSlot storage l = _listings[tokenId];
+        ListingSlot storage l = _listings[tokenId][n];
         // Keep the currency invariant: the slot is only non-zero while a listing exists, so it
         // needs a write when the new listing is in an ERC-20 or replaces an existing listing.
-        if (currency != address(0) || l.seller != address(0)) _listingCurrency[tokenId] = currency;
+        if (currency != address(0) || l.seller != address(0)) _listingCurrency[tokenId][n] = currency;
         // Cannot truncate: _checkPrice bounds price by MAX_PRICE.
         // forge-lint: disable-next-line(unsafe-typecast)
-        _listings[tokenId] = ListingSlot({seller: msg.sender, price: uint96(price)});
+        _listings[tokenId][n] = ListingSlot({seller: msg.sender, price: uint96(price)});
         emit Listed(tokenId, msg.sender, currency, price);
     }
 
@@ -132,7 +151,7 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     /// @dev Emits {PriceUpdated}.
     function updatePrice(uint256 tokenId, uint256 price) external whenNotPaused {
         _checkPrice(price);
-        ListingSlot storage l = _listings[tokenId];
+        ListingSlot storage l = _listings[tokenId][_transferCount(tokenId)];
         address seller = l.seller;
         if (seller == address(0)) revert Marketplace_NotListed(tokenId);
         if (seller != msg.sender) revert Marketplace_NotSeller(msg.sender, seller);
@@ -145,32 +164,40 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     /// @inheritdoc IModelMarketplace
     /// @dev Allowed while paused. Emits {ListingCancelled}.
     function cancel(uint256 tokenId) external {
-        address seller = _listings[tokenId].seller;
+        uint256 n = _transferCount(tokenId);
+        address seller = _listings[tokenId][n].seller;
         if (seller == address(0)) revert Marketplace_NotListed(tokenId);
         if (seller != msg.sender) revert Marketplace_NotSeller(msg.sender, seller);
-        _deleteListing(tokenId);
+        _deleteListing(tokenId, n);
         emit ListingCancelled(tokenId, seller);
     }
 
     /// @inheritdoc IModelMarketplace
-    /// @dev Reverts {Marketplace_StaleListing} if the seller no longer owns the token and
-    ///      {Marketplace_NotApproved} if it revoked the marketplace. Emits {Sold} and {RoyaltyPaid}.
-    function buy(uint256 tokenId) external payable nonReentrant whenNotPaused {
-        ListingSlot memory l = _listings[tokenId];
+    /// @dev Reverts {Marketplace_CurrencyMismatch} / {Marketplace_PriceAboveMax} if the listing
+    ///      changed against the buyer's terms, {Marketplace_StaleListing} if the seller no longer
+    ///      owns the token and {Marketplace_NotApproved} if it revoked the marketplace. Also removes
+    ///      the token's rental listing and settles its ended rental, if any. Emits {Sold},
+    ///      {RoyaltyPaid}, and {RentalCancelled} / {RentalSettled} when it removes them.
+    function buy(uint256 tokenId, address currency, uint256 maxPrice) external payable nonReentrant whenNotPaused {
+        uint256 n = _transferCount(tokenId);
+        ListingSlot memory l = _listings[tokenId][n];
         if (l.seller == address(0)) revert Marketplace_NotListed(tokenId);
         address owner = IERC721(nft).ownerOf(tokenId);
         if (owner != l.seller) revert Marketplace_StaleListing(tokenId, l.seller, owner);
         _checkApproval(tokenId, owner);
         _checkNoActiveUser(tokenId);
 
-        address currency = _listingCurrency[tokenId];
+        address listed = _listingCurrency[tokenId][n];
+        if (listed != currency) revert Marketplace_CurrencyMismatch(tokenId, currency, listed);
+        uint256 price = l.price;
+        if (price > maxPrice) revert Marketplace_PriceAboveMax(tokenId, price, maxPrice);
         if (currency != address(0)) {
-            delete _listingCurrency[tokenId];
+            delete _listingCurrency[tokenId][n];
             _checkCurrency(currency);
         }
-        delete _listings[tokenId];
+        delete _listings[tokenId][n];
+        _clearRentals(tokenId, n);
 
-        uint256 price = l.price;
         uint256 fee = _settle(tokenId, currency, price, owner);
         _collect(currency, msg.sender, price);
         IERC721(nft).transferFrom(owner, msg.sender, tokenId);
@@ -217,10 +244,16 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     }
 
     /// @inheritdoc IModelMarketplace
-    /// @dev Caller must own the token and have approved the marketplace. Removes the caller's
-    ///      listing of the token, if any (emitting {ListingCancelled}). Emits {OfferAccepted} and
-    ///      {RoyaltyPaid}.
-    function acceptOffer(uint256 tokenId, address buyer) external nonReentrant whenNotPaused {
+    /// @dev Caller must own the token and have approved the marketplace. Reverts
+    ///      {Marketplace_OfferChanged} if the offer is not in `currency` or is below `minAmount`.
+    ///      Removes the token's listing (emitting {ListingCancelled}) and rental listing (emitting
+    ///      {RentalCancelled}), and settles its ended rental ({RentalSettled}), if any. Emits
+    ///      {OfferAccepted} and {RoyaltyPaid}.
+    function acceptOffer(uint256 tokenId, address buyer, address currency, uint256 minAmount)
+        external
+        nonReentrant
+        whenNotPaused
+    {
         OfferSlot memory o = _offers[tokenId][buyer];
         if (o.amount == 0) revert Marketplace_NoOffer(tokenId, buyer);
         // forge-lint: disable-next-line(block-timestamp)
@@ -228,13 +261,18 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         _checkOwnerAndApproval(tokenId, msg.sender);
         _checkNoActiveUser(tokenId);
 
-        address currency = _takeOffer(tokenId, buyer);
+        address offered = _takeOffer(tokenId, buyer);
+        if (offered != currency || o.amount < minAmount) {
+            revert Marketplace_OfferChanged(tokenId, buyer, offered, o.amount, currency, minAmount);
+        }
         if (currency != address(0)) _checkCurrency(currency);
-        address listedBy = _listings[tokenId].seller;
+        uint256 n = _transferCount(tokenId);
+        address listedBy = _listings[tokenId][n].seller;
         if (listedBy != address(0)) {
-            _deleteListing(tokenId);
+            _deleteListing(tokenId, n);
             emit ListingCancelled(tokenId, listedBy);
         }
+        _clearRentals(tokenId, n);
 
         uint256 fee = _settle(tokenId, currency, o.amount, msg.sender);
         IERC721(nft).transferFrom(msg.sender, buyer, tokenId);
@@ -258,10 +296,11 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         }
         if (currency != address(0)) _checkCurrency(currency);
         _checkOwnerAndApproval(tokenId, msg.sender);
+        uint256 n = _transferCount(tokenId);
 
         // Same currency invariant as for listings.
-        if (currency != address(0) || _rentals[tokenId].owner != address(0)) _rentalCurrency[tokenId] = currency;
-        _rentals[tokenId] = RentalSlot({
+        if (currency != address(0) || _rentals[tokenId][n].owner != address(0)) _rentalCurrency[tokenId][n] = currency;
+        _rentals[tokenId][n] = RentalSlot({
             owner: msg.sender,
             // Cannot truncate: bounded by MAX_PRICE_PER_SECOND and MAX_RENTAL_DURATION above.
             // forge-lint: disable-next-line(unsafe-typecast)
@@ -275,27 +314,36 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     /// @inheritdoc IModelMarketplace
     /// @dev Allowed while paused. Does not end a rental in progress. Emits {RentalCancelled}.
     function cancelRental(uint256 tokenId) external {
-        address owner = _rentals[tokenId].owner;
+        uint256 n = _transferCount(tokenId);
+        address owner = _rentals[tokenId][n].owner;
         if (owner == address(0)) revert Marketplace_NotListedForRent(tokenId);
         if (owner != msg.sender) revert Marketplace_NotSeller(msg.sender, owner);
-        delete _rentals[tokenId];
-        if (_rentalCurrency[tokenId] != address(0)) delete _rentalCurrency[tokenId];
+        _deleteRentalListing(tokenId, n);
         emit RentalCancelled(tokenId, owner);
     }
 
     /// @inheritdoc IModelMarketplace
-    /// @dev Cost = pricePerSecond × duration, split like a sale (royalties, fee, owner). The
-    ///      rental lasts until block.timestamp + duration (ERC-4907 `expires`, inclusive). The
-    ///      listing stays for later renters. Emits {Rented}, {RoyaltyPaid} and ERC-4907 {UpdateUser}.
-    function rent(uint256 tokenId, uint256 duration) external payable nonReentrant whenNotPaused {
-        RentalSlot memory r = _rentals[tokenId];
+    /// @dev Cost = pricePerSecond × duration, escrowed here until {settleRental}. The rental
+    ///      lasts until block.timestamp + duration (ERC-4907 `expires`, inclusive). The listing
+    ///      stays for later renters; the token's previous rental (ended, or cut short by the
+    ///      owner) is settled first. Emits {Rented} (its `fee` is 0: the fee is taken at
+    ///      settlement), ERC-4907 {UpdateUser}, and {RentalSettled} for the previous rental.
+    function rent(uint256 tokenId, uint256 duration, address currency, uint256 maxCost)
+        external
+        payable
+        nonReentrant
+        whenNotPaused
+    {
+        uint256 n = _transferCount(tokenId);
+        RentalSlot memory r = _rentals[tokenId][n];
         if (r.owner == address(0)) revert Marketplace_NotListedForRent(tokenId);
         if (duration == 0 || duration > r.maxDuration) revert Marketplace_InvalidDuration(duration, r.maxDuration);
         address owner = IERC721(nft).ownerOf(tokenId);
         if (owner != r.owner) revert Marketplace_StaleListing(tokenId, r.owner, owner);
         _checkApproval(tokenId, owner);
         _checkNoActiveUser(tokenId);
-        address currency = _rentalCurrency[tokenId];
+        address listed = _rentalCurrency[tokenId][n];
+        if (listed != currency) revert Marketplace_CurrencyMismatch(tokenId, currency, listed);
         if (currency != address(0)) _checkCurrency(currency);
 
         // Cannot overflow: uint72 rate × uint24 duration < 2**96, and timestamp + 180 days < 2**64.
@@ -306,10 +354,41 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
             // forge-lint: disable-next-line(unsafe-typecast)
             expires = uint64(block.timestamp + duration);
         }
-        uint256 fee = _settle(tokenId, currency, cost, owner);
+        if (cost > maxCost) revert Marketplace_PriceAboveMax(tokenId, cost, maxCost);
+
+        // No active user (checked above), so a previous rental has ended or was cut short.
+        RentalEscrow memory prev = _escrows[tokenId];
+        if (prev.renter != address(0)) _settleRental(tokenId, prev);
+        // Cannot truncate: cost < 2**96, duration <= MAX_RENTAL_DURATION < 2**24 (see above).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _escrows[tokenId] = RentalEscrow({
+            renter: msg.sender,
+            expires: expires,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            duration: uint24(duration),
+            owner: owner,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            cost: uint96(cost)
+        });
+        if (currency != address(0)) _escrowCurrency[tokenId] = currency;
         _collect(currency, msg.sender, cost);
         IERC4907(nft).setUser(tokenId, msg.sender, expires);
-        emit Rented(tokenId, owner, msg.sender, currency, cost, fee, expires);
+        emit Rented(tokenId, owner, msg.sender, currency, cost, 0, expires);
+    }
+
+    /// @inheritdoc IModelMarketplace
+    /// @dev Allowed while paused (it only moves escrow into pull balances). Reverts
+    ///      {Marketplace_NoRental} and {Marketplace_RentalInProgress}. Emits {RentalSettled} and
+    ///      {RoyaltyPaid}.
+    function settleRental(uint256 tokenId) external nonReentrant {
+        RentalEscrow memory e = _escrows[tokenId];
+        if (e.renter == address(0)) revert Marketplace_NoRental(tokenId);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (
+            block.timestamp <= e.expires && IERC4907(nft).userOf(tokenId) == e.renter
+                && IERC4907(nft).userExpires(tokenId) == e.expires
+        ) revert Marketplace_RentalInProgress(tokenId, e.renter, e.expires);
+        _settleRental(tokenId, e);
     }
 
     // ---------------------------------------------------------------- balances
@@ -343,16 +422,18 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
 
     /// @inheritdoc IModelMarketplace
     function getListing(uint256 tokenId) external view returns (Listing memory) {
-        ListingSlot memory l = _listings[tokenId];
-        return Listing({seller: l.seller, currency: _listingCurrency[tokenId], price: l.price});
+        uint256 n = _transferCount(tokenId);
+        ListingSlot memory l = _listings[tokenId][n];
+        return Listing({seller: l.seller, currency: _listingCurrency[tokenId][n], price: l.price});
     }
 
     /// @inheritdoc IModelMarketplace
     function getRentalListing(uint256 tokenId) external view returns (RentalListing memory) {
-        RentalSlot memory r = _rentals[tokenId];
+        uint256 n = _transferCount(tokenId);
+        RentalSlot memory r = _rentals[tokenId][n];
         return RentalListing({
             owner: r.owner,
-            currency: _rentalCurrency[tokenId],
+            currency: _rentalCurrency[tokenId][n],
             pricePerSecond: r.pricePerSecond,
             maxDuration: r.maxDuration
         });
@@ -362,6 +443,19 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     function getOffer(uint256 tokenId, address buyer) external view returns (Offer memory) {
         OfferSlot memory o = _offers[tokenId][buyer];
         return Offer({currency: _offerCurrency[tokenId][buyer], amount: o.amount, expiry: o.expiry});
+    }
+
+    /// @inheritdoc IModelMarketplace
+    function getRental(uint256 tokenId) external view returns (Rental memory) {
+        RentalEscrow memory e = _escrows[tokenId];
+        return Rental({
+            renter: e.renter,
+            owner: e.owner,
+            currency: _escrowCurrency[tokenId],
+            cost: e.cost,
+            start: e.renter == address(0) ? 0 : e.expires - e.duration,
+            expires: e.expires
+        });
     }
 
     /// @notice The fee receiver.
@@ -500,9 +594,61 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         if (currency != address(0)) delete _offerCurrency[tokenId][buyer];
     }
 
-    function _deleteListing(uint256 tokenId) private {
-        delete _listings[tokenId];
-        if (_listingCurrency[tokenId] != address(0)) delete _listingCurrency[tokenId];
+    function _deleteListing(uint256 tokenId, uint256 n) private {
+        delete _listings[tokenId][n];
+        if (_listingCurrency[tokenId][n] != address(0)) delete _listingCurrency[tokenId][n];
+    }
+
+    function _deleteRentalListing(uint256 tokenId, uint256 n) private {
+        delete _rentals[tokenId][n];
+        if (_rentalCurrency[tokenId][n] != address(0)) delete _rentalCurrency[tokenId][n];
+    }
+
+    /// @dev Before the token leaves its owner through a sale: removes its rental listing (which
+    ///      the transfer would leave out of reach anyway) and settles its rental, which has ended
+    ///      or was cut short since the caller checked that the token has no active user.
+    function _clearRentals(uint256 tokenId, uint256 n) private {
+        address rentalOwner = _rentals[tokenId][n].owner;
+        if (rentalOwner != address(0)) {
+            _deleteRentalListing(tokenId, n);
+            emit RentalCancelled(tokenId, rentalOwner);
+        }
+        RentalEscrow memory e = _escrows[tokenId];
+        if (e.renter != address(0)) _settleRental(tokenId, e);
+    }
+
+    /// @dev Pays out the escrowed rental `e` of `tokenId` and deletes it. The renter gets back the
+    ///      unused seconds, cost × (expires − now) / duration, rounded up (exact in practice:
+    ///      cost = rate × duration); the used rest is split like a sale and its owner's share goes
+    ///      to the owner who listed it.
+    function _settleRental(uint256 tokenId, RentalEscrow memory e) private {
+        address currency = _escrowCurrency[tokenId];
+        if (currency != address(0)) delete _escrowCurrency[tokenId];
+        delete _escrows[tokenId];
+
+        uint256 cost = e.cost;
+        uint256 refund;
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp < e.expires) {
+            // Cannot overflow: cost < 2**96, remaining <= duration < 2**24; duration >= 1. The
+            // result is <= cost since remaining <= duration.
+            unchecked {
+                uint256 remaining = e.expires - block.timestamp;
+                refund = (cost * remaining + e.duration - 1) / e.duration;
+            }
+            _credit(e.renter, currency, refund);
+        }
+        uint256 fee;
+        // Cannot underflow: refund <= cost (see above).
+        unchecked {
+            uint256 used = cost - refund;
+            if (used != 0) fee = _settle(tokenId, currency, used, e.owner);
+            emit RentalSettled(tokenId, e.owner, e.renter, currency, used, refund, fee);
+        }
+    }
+
+    function _transferCount(uint256 tokenId) private view returns (uint256) {
+        return IModelNFT(nft).transferCount(tokenId);
     }
 
     function _checkPrice(uint256 price) private pure {

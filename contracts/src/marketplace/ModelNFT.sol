@@ -54,10 +54,13 @@ contract ModelNFT is IModelNFT, IERC4907, ERC721, ERC2981, Ownable2Step {
         uint40 parentId;
     }
 
-    /// @dev ERC-4907 user, one slot.
+    /// @dev ERC-4907 user and the token's transfer counter, one slot (160 + 64 + 32 bits). The
+    ///      counter shares the user's slot because every transfer already touches it (to clear
+    ///      the user), so counting costs no extra slot and mint writes nothing here.
     struct UserInfo {
         address user;
         uint64 expires;
+        uint32 transfers;
     }
 
     /// @notice Everything stored about a model, as returned by {model}.
@@ -411,7 +414,9 @@ contract ModelNFT is IModelNFT, IERC4907, ERC721, ERC2981, Ownable2Step {
     /// @dev Owner or approved only. Emits {UpdateUser}.
     function setUser(uint256 tokenId, address user, uint64 expires) external {
         _checkAuthorized(_requireOwned(tokenId), msg.sender, tokenId);
-        _users[tokenId] = UserInfo({user: user, expires: expires});
+        UserInfo storage u = _users[tokenId];
+        u.user = user;
+        u.expires = expires;
         emit UpdateUser(tokenId, user, expires);
     }
 
@@ -423,6 +428,17 @@ contract ModelNFT is IModelNFT, IERC4907, ERC721, ERC2981, Ownable2Step {
     /// @inheritdoc IERC4907
     function userExpires(uint256 tokenId) external view returns (uint256) {
         return _users[tokenId].expires;
+    }
+
+    // ---------------------------------------------------------------- transfer counter
+
+    /// @inheritdoc IModelNFT
+    /// @dev 0 for a token never transferred (or not minted). Stored as uint32: it would take
+    ///      2**32 transfers of one token to wrap it.
+    /// @param tokenId The token.
+    /// @return The number of transfers since mint.
+    function transferCount(uint256 tokenId) external view returns (uint256) {
+        return _users[tokenId].transfers;
     }
 
     // ---------------------------------------------------------------- admin
@@ -447,12 +463,22 @@ contract ModelNFT is IModelNFT, IERC4907, ERC721, ERC2981, Ownable2Step {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev Clears the ERC-4907 user when the token changes hands (not on mint).
+    /// @dev On every transfer (not on mint): counts it in {transferCount} and, when the token
+    ///      changes hands, clears the ERC-4907 user. One read and one write of the user slot.
     function _update(address to, uint256 tokenId, address auth) internal override returns (address from) {
         from = super._update(to, tokenId, auth);
-        if (from != to && from != address(0) && _users[tokenId].user != address(0)) {
-            delete _users[tokenId];
-            emit UpdateUser(tokenId, address(0), 0);
+        if (from != address(0)) {
+            UserInfo memory u = _users[tokenId];
+            if (from != to && u.user != address(0)) {
+                u.user = address(0);
+                u.expires = 0;
+                emit UpdateUser(tokenId, address(0), 0);
+            }
+            // Wraps only after 2**32 transfers of one token, which no one can pay for.
+            unchecked {
+                ++u.transfers;
+            }
+            _users[tokenId] = u;
         }
     }
 

@@ -8,13 +8,17 @@ import {FuzzSelector, Test} from "../utils/Test.sol";
 import {MarketplaceHandler} from "./MarketplaceHandler.sol";
 
 /// @notice Properties of ModelMarketplace under random sequences of sales, offers, rentals,
+///         rental settlements, rentals cut short by the owner (setUser or transfer),
 ///         withdrawals, fee changes, outside transfers and approval changes:
 ///
 ///         1. Solvency, exactly: the marketplace's ETH balance equals the ETH escrowed in open
-///            offers plus every account's ETH pull balance; the same holds for the ERC-20. No
-///            value is created or lost, and nothing is stranded.
-///         2. Every sale, offer acceptance and rental pays royalties + fee <= its price, and
-///            credits exactly its price (royalties + fee + the seller's rest) to pull balances.
+///            offers plus the rent escrowed for unsettled rentals plus every account's ETH pull
+///            balance; the same holds for the ERC-20. No value is created or lost, and nothing
+///            is stranded.
+///         2. Every sale, offer acceptance and rental settlement pays royalties + fee <= the
+///            amount it splits, and credits exactly its price (royalties + fee + the seller's
+///            rest) to pull balances; a rent moves exactly its cost into escrow; a rental
+///            settlement splits the used part and refunds the rest, paid + refunded == cost.
 ///         3. The marketplace never takes custody of a token (ERC-721 balance 0).
 contract MarketplaceInvariants is Test {
     ModelNFT internal nft;
@@ -33,7 +37,7 @@ contract MarketplaceInvariants is Test {
         mkt.setCurrencyAllowed(address(usd), true);
         handler = new MarketplaceHandler(nft, mkt, usd, admin, treasury);
 
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](19);
         selectors[0] = handler.mint.selector;
         selectors[1] = handler.list.selector;
         selectors[2] = handler.updatePrice.selector;
@@ -51,24 +55,34 @@ contract MarketplaceInvariants is Test {
         selectors[14] = handler.setFee.selector;
         selectors[15] = handler.warp.selector;
         selectors[16] = handler.mint.selector; // minting twice as often keeps the token set growing
+        selectors[17] = handler.settleRental.selector;
+        selectors[18] = handler.breakRental.selector;
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
     /// @notice Property 1 for ETH.
     function invariant_ethBalanceEqualsEscrowPlusOwed() public view {
-        vm.assertEq(address(mkt).balance, handler.totalEscrowed(address(0)) + handler.totalOwed(address(0)));
+        vm.assertEq(
+            address(mkt).balance,
+            handler.totalEscrowed(address(0)) + handler.totalRentEscrowed(address(0)) + handler.totalOwed(address(0))
+        );
     }
 
     /// @notice Property 1 for the ERC-20.
     function invariant_erc20BalanceEqualsEscrowPlusOwed() public view {
-        vm.assertEq(usd.balanceOf(address(mkt)), handler.totalEscrowed(address(usd)) + handler.totalOwed(address(usd)));
+        vm.assertEq(
+            usd.balanceOf(address(mkt)),
+            handler.totalEscrowed(address(usd)) + handler.totalRentEscrowed(address(usd))
+                + handler.totalOwed(address(usd))
+        );
     }
 
     /// @notice Property 2.
     function invariant_royaltiesAndFeeWithinPrice() public view {
         vm.assertEq(handler.maxRoyaltyAndFeeOverPrice(), 0);
         vm.assertEq(handler.conservationErrors(), 0);
+        vm.assertEq(handler.rentalSplitErrors(), 0);
     }
 
     /// @notice Property 3.

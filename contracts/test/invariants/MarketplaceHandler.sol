@@ -28,6 +28,9 @@ contract MarketplaceHandler is Test {
     uint256 public settlements;
     uint256 public maxRoyaltyAndFeeOverPrice; // 0 unless a settlement paid out more than its price
     uint256 public conservationErrors; // settlements whose credits did not sum to the amount paid
+    uint256 public rentalSplitErrors; // rental settlements whose paid + refunded != escrowed cost
+    uint256 public rentalSettlements;
+    uint256 internal _lastSettledCost; // escrowed cost of the rental the next call may settle
     mapping(bytes4 => uint256) public calls;
 
     constructor(ModelNFT nft_, ModelMarketplace mkt_, MarketToken usd_, address admin_, address treasury_) {
@@ -70,6 +73,19 @@ contract MarketplaceHandler is Test {
         for (uint256 i; i < u.length; ++i) {
             sum += mkt.owed(u[i], currency);
         }
+    }
+
+    /// @notice Rent escrowed for rentals not yet settled.
+    function totalRentEscrowed(address currency) public view returns (uint256 sum) {
+        for (uint256 t; t < _tokens.length; ++t) {
+            IModelMarketplace.Rental memory r = mkt.getRental(_tokens[t]);
+            if (r.renter != address(0) && r.currency == currency) sum += r.cost;
+        }
+    }
+
+    /// @notice Pull balances plus rent escrow: a rental settlement moves value between the two.
+    function totalOwedOrRentEscrowed(address currency) public view returns (uint256) {
+        return totalOwed(currency) + totalRentEscrowed(currency);
     }
 
     function totalEscrowed(address currency) public view returns (uint256 sum) {
@@ -133,10 +149,11 @@ contract MarketplaceHandler is Test {
         IModelMarketplace.Listing memory l = mkt.getListing(id);
         address buyer = _actor(actorSeed);
         _fund(buyer, l.currency, l.price);
-        uint256 before = totalOwed(l.currency);
+        uint256 before = totalOwedOrRentEscrowed(l.currency);
+        _lastSettledCost = mkt.getRental(id).cost;
         vm.recordLogs();
         vm.prank(buyer);
-        mkt.buy{value: l.currency == address(0) ? l.price : 0}(id);
+        mkt.buy{value: l.currency == address(0) ? l.price : 0}(id, l.currency, l.price);
         _checkSettlement(l.currency, l.price, before);
     }
 
@@ -165,10 +182,11 @@ contract MarketplaceHandler is Test {
         uint256 id = _token(tokenSeed);
         address buyer = _actor(actorSeed);
         IModelMarketplace.Offer memory o = mkt.getOffer(id, buyer);
-        uint256 before = totalOwed(o.currency);
+        uint256 before = totalOwedOrRentEscrowed(o.currency);
+        _lastSettledCost = mkt.getRental(id).cost;
         vm.recordLogs();
         vm.prank(nft.ownerOf(id));
-        mkt.acceptOffer(id, buyer);
+        mkt.acceptOffer(id, buyer, o.currency, o.amount);
         _checkSettlement(o.currency, o.amount, before);
     }
 
@@ -198,11 +216,40 @@ contract MarketplaceHandler is Test {
         uint256 cost = r.pricePerSecond * duration;
         address renter = _actor(actorSeed);
         _fund(renter, r.currency, cost);
-        uint256 before = totalOwed(r.currency);
+        uint256 before = totalOwedOrRentEscrowed(r.currency);
+        _lastSettledCost = mkt.getRental(id).cost;
         vm.recordLogs();
         vm.prank(renter);
-        mkt.rent{value: r.currency == address(0) ? cost : 0}(id, duration);
+        mkt.rent{value: r.currency == address(0) ? cost : 0}(id, duration, r.currency, cost);
+        // The new cost is escrowed (owed + rent escrow grows by exactly `cost`); a previous rental
+        // settled on the way only moves value from escrow to owed.
         _checkSettlement(r.currency, cost, before);
+    }
+
+    /// @dev Anyone settles a token's rental (reverts, harmlessly, while it runs as agreed).
+    function settleRental(uint256 tokenSeed) external {
+        if (_tokens.length == 0) return;
+        calls[this.settleRental.selector]++;
+        uint256 id = _token(tokenSeed);
+        IModelMarketplace.Rental memory r = mkt.getRental(id);
+        uint256 before = totalOwedOrRentEscrowed(r.currency);
+        uint256 owedBefore = totalOwed(r.currency);
+        _lastSettledCost = mkt.getRental(id).cost;
+        vm.recordLogs();
+        mkt.settleRental(id);
+        _checkSettlement(r.currency, 0, before);
+        if (totalOwed(r.currency) != owedBefore + r.cost) conservationErrors++;
+    }
+
+    /// @dev The owner cuts a rental short with the plain ERC-4907 setter: clears the user, or
+    ///      takes the token back for itself. (Transfers, the other way, are `transferToken`.)
+    function breakRental(uint256 tokenSeed, bool toSelf) external {
+        if (_tokens.length == 0) return;
+        calls[this.breakRental.selector]++;
+        uint256 id = _token(tokenSeed);
+        address owner = nft.ownerOf(id);
+        vm.prank(owner);
+        nft.setUser(id, toSelf ? owner : address(0), toSelf ? uint64(block.timestamp + 1 days) : 0);
     }
 
     function withdraw(uint256 accountSeed, bool inUsd) external {
@@ -266,29 +313,39 @@ contract MarketplaceHandler is Test {
         else usd.mint(who, amount);
     }
 
-    /// @dev From the logs of the settlement just made: royalties (RoyaltyPaid) + fee (in Sold,
-    ///      OfferAccepted or Rented) must not exceed `amount`, and the pull balances of the
-    ///      universe must have grown by exactly `amount`.
-    function _checkSettlement(address currency, uint256 amount, uint256 owedBefore) internal {
+    /// @dev From the logs of the call just made, settlement by settlement (each is a run of
+    ///      RoyaltyPaid events closed by Sold, OfferAccepted or RentalSettled): royalties + fee
+    ///      must not exceed the amount split, and a rental settlement's paid + refunded must be
+    ///      the escrowed cost. Then the universe's pull balances plus rent escrow in `currency`
+    ///      must have grown by exactly `amount` (a rental settlement only moves value between them).
+    function _checkSettlement(address currency, uint256 amount, uint256 before) internal {
         Vm.Log[] memory logs = vm.getRecordedLogs();
         uint256 royalties;
-        uint256 fee;
         for (uint256 i; i < logs.length; ++i) {
             if (logs[i].emitter != address(mkt)) continue;
             bytes32 sig = logs[i].topics[0];
+            uint256 fee;
+            uint256 split;
             if (sig == IModelMarketplace.RoyaltyPaid.selector) {
                 (, uint256 a) = abi.decode(logs[i].data, (address, uint256));
                 royalties += a;
+                continue;
             } else if (sig == IModelMarketplace.Sold.selector || sig == IModelMarketplace.OfferAccepted.selector) {
-                (,, fee) = abi.decode(logs[i].data, (address, uint256, uint256));
-            } else if (sig == IModelMarketplace.Rented.selector) {
-                (,, fee,) = abi.decode(logs[i].data, (address, uint256, uint256, uint64));
+                (, split, fee) = abi.decode(logs[i].data, (address, uint256, uint256));
+            } else if (sig == IModelMarketplace.RentalSettled.selector) {
+                uint256 refunded;
+                (, split, refunded, fee) = abi.decode(logs[i].data, (address, uint256, uint256, uint256));
+                rentalSettlements++;
+                if (_lastSettledCost != split + refunded) rentalSplitErrors++;
+            } else {
+                continue;
             }
+            settlements++;
+            if (royalties + fee > split && royalties + fee - split > maxRoyaltyAndFeeOverPrice) {
+                maxRoyaltyAndFeeOverPrice = royalties + fee - split;
+            }
+            royalties = 0;
         }
-        settlements++;
-        if (royalties + fee > amount && royalties + fee - amount > maxRoyaltyAndFeeOverPrice) {
-            maxRoyaltyAndFeeOverPrice = royalties + fee - amount;
-        }
-        if (totalOwed(currency) != owedBefore + amount) conservationErrors++;
+        if (totalOwedOrRentEscrowed(currency) != before + amount) conservationErrors++;
     }
 }

@@ -77,12 +77,22 @@ fn mint_list_buy_rent_with_royalties() -> Result<()> {
     )?;
 
     // Paying the wrong amount reverts with the named error.
-    let err = cast.send_reverting(&buyer_key, market, "buy(uint256)", &[token])?;
+    let zero = Address::ZERO.to_string();
+    let price_s = price.to_string();
+    let buy_args = [token, zero.as_str(), price_s.as_str()];
+    let err = cast.send_reverting(&buyer_key, market, "buy(uint256,address,uint256)", &buy_args)?;
     assert!(err.contains(&selector("Marketplace_WrongPayment(uint256,uint256)")), "unexpected error: {err}");
+    // A buyer's price bound protects against a seller raising the price under a pending buy.
+    let err =
+        cast.send_reverting(&buyer_key, market, "buy(uint256,address,uint256)", &[token, &zero, "1"])?;
+    assert!(
+        err.contains(&selector("Marketplace_PriceAboveMax(uint256,uint256,uint256)")),
+        "unexpected error: {err}"
+    );
 
     // 3. Buy from the second account.
     let buyer_before = cast.balance(buyer)?;
-    let receipt = cast.send(&buyer_key, market, "buy(uint256)", &[token], Some(price))?;
+    let receipt = cast.send(&buyer_key, market, "buy(uint256,address,uint256)", &buy_args, Some(price))?;
     assert_eq!(cast.balance(buyer)?, buyer_before - price - fee(&receipt)?, "buyer paid exactly price + gas");
     assert_eq!(cast.call_address(nft, "ownerOf(uint256)(address)", &[token])?, buyer);
 
@@ -94,7 +104,7 @@ fn mint_list_buy_rent_with_royalties() -> Result<()> {
     assert_eq!(cast.balance(market)?, price, "everything paid is held for withdrawal");
 
     // The listing is gone: a second buy reverts with a named error.
-    let err = cast.send_reverting(&renter_key, market, "buy(uint256)", &[token])?;
+    let err = cast.send_reverting(&renter_key, market, "buy(uint256,address,uint256)", &buy_args)?;
     assert!(err.contains(&selector("Marketplace_NotListed(uint256)")), "unexpected error: {err}");
 
     // The seller withdraws; pull payment moves exactly what was owed.
@@ -118,8 +128,13 @@ fn mint_list_buy_rent_with_royalties() -> Result<()> {
     let duration = 3600u64;
     let cost = per_second * U256::from(duration);
     let renter_before = cast.balance(renter)?;
-    let receipt =
-        cast.send(&renter_key, market, "rent(uint256,uint256)", &[token, &duration.to_string()], Some(cost))?;
+    let receipt = cast.send(
+        &renter_key,
+        market,
+        "rent(uint256,uint256,address,uint256)",
+        &[token, &duration.to_string(), &zero, &cost.to_string()],
+        Some(cost),
+    )?;
     assert_eq!(cast.balance(renter)?, renter_before - cost - fee(&receipt)?);
 
     assert_eq!(cast.call_address(nft, "userOf(uint256)(address)", &[token])?, renter, "ERC-4907 user set");
@@ -137,16 +152,24 @@ fn mint_list_buy_rent_with_royalties() -> Result<()> {
     let expires = cast.call_uint(nft, "userExpires(uint256)(uint256)", &[token])?;
     assert_eq!(expires, block_ts + U256::from(duration), "rental expires after the paid duration");
 
+    // The rent is held in escrow while the rental runs, so that an owner cannot take it and
+    // cut the rental short.
+    assert_eq!(owed(&cast, market, buyer)?, U256::ZERO, "no rent paid out before settlement");
+    let escrowed = cast.balance(market)?;
+
+    // After expiry the renter is no longer the user, and anyone settles the rental.
+    cast.rpc("evm_increaseTime", &[&(duration + 1).to_string()])?;
+    cast.rpc("evm_mine", &[])?;
+    assert_eq!(cast.call_address(nft, "userOf(uint256)(address)", &[token])?, Address::ZERO);
+    cast.send(&renter_key, market, "settleRental(uint256)", &[token], None)?;
+
     // Royalty and fee are enforced on the rental too.
     let rent_fee = cost * fee_bps / U256::from(10_000);
     let rent_royalty = cost * U256::from(500) / U256::from(10_000);
     assert_eq!(owed(&cast, market, royalty_wallet)?, expected_royalty + rent_royalty);
     assert_eq!(owed(&cast, market, treasury)?, expected_fee + rent_fee);
     assert_eq!(owed(&cast, market, buyer)?, cost - rent_fee - rent_royalty);
-
-    // After expiry the renter is no longer the user.
-    cast.rpc("evm_increaseTime", &[&(duration + 1).to_string()])?;
-    cast.rpc("evm_mine", &[])?;
-    assert_eq!(cast.call_address(nft, "userOf(uint256)(address)", &[token])?, Address::ZERO);
+    assert_eq!(owed(&cast, market, renter)?, U256::ZERO, "a rental that ran its course refunds nothing");
+    assert_eq!(cast.balance(market)?, escrowed, "settlement moves escrow into pull balances, not out");
     Ok(())
 }

@@ -24,6 +24,7 @@ async fn every_contract_flow_runs_and_settles() -> Result<()> {
         "ModelMarketplace.list",
         "ModelMarketplace.buy",
         "ModelMarketplace.rent",
+        "ModelMarketplace.settleRental",
         "ModelMarketplace.makeOffer",
         "InferenceMarket.openRequest",
         "InferenceMarket.bid",
