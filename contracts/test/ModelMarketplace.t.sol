@@ -339,6 +339,43 @@ contract ModelMarketplaceTest is Test {
         vm.assertEq(nft.ownerOf(tokenId), bob);
     }
 
+    function test_list_relistSwitchesCurrencyAtSameCount_succeeds() public {
+        // ERC-20 -> ETH -> ERC-20 by the same owner (same transfer count): each listing's terms
+        // replace the last, the ETH one clears the ERC-20 terms slot, and updates land in the right slot.
+        _list(creator, tokenId, address(usd), 5 ether);
+        _list(creator, tokenId, ETH, 2 ether);
+        vm.prank(creator);
+        mkt.updatePrice(tokenId, 3 ether);
+        IModelMarketplace.Listing memory l = mkt.getListing(tokenId);
+        vm.assertEq(l.currency, ETH);
+        vm.assertEq(l.price, 3 ether);
+        vm.prank(bob);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelMarketplace.Marketplace_CurrencyMismatch.selector, tokenId, address(usd), ETH)
+        );
+        mkt.buy(tokenId, address(usd), 3 ether);
+
+        _list(creator, tokenId, address(usd), 4 ether);
+        vm.prank(creator);
+        mkt.updatePrice(tokenId, 6 ether);
+        l = mkt.getListing(tokenId);
+        vm.assertEq(l.currency, address(usd));
+        vm.assertEq(l.price, 6 ether);
+        vm.prank(bob);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelMarketplace.Marketplace_PriceAboveMax.selector, tokenId, 6 ether, 5 ether)
+        );
+        mkt.buy(tokenId, address(usd), 5 ether);
+        uint256 before = usd.balanceOf(bob);
+        vm.prank(bob);
+        mkt.buy(tokenId, address(usd), 6 ether);
+        vm.assertEq(usd.balanceOf(bob), before - 6 ether);
+        vm.assertEq(nft.ownerOf(tokenId), bob);
+        l = mkt.getListing(tokenId);
+        vm.assertEq(l.seller, address(0));
+        vm.assertEq(l.price, 0);
+    }
+
     function test_list_zeroPrice_reverts() public {
         vm.expectRevert(IModelMarketplace.Marketplace_ZeroPrice.selector);
         _list(creator, tokenId, ETH, 0);

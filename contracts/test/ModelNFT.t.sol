@@ -628,6 +628,50 @@ contract ModelNFTTest is Test {
         vm.assertEq(nft.transferCount(id + 1), 0); // unminted
     }
 
+    function test_marketState_ownerCountUserAndApproval_succeeds() public {
+        uint256 id = _mint(alice, 0, 0, 0);
+        (address owner, uint256 transfers, address user, uint256 expires, bool approved) = nft.marketState(id, carol);
+        vm.assertEq(owner, alice);
+        vm.assertEq(transfers, 0);
+        vm.assertEq(user, address(0));
+        vm.assertEq(expires, 0);
+        vm.assertFalse(approved);
+
+        vm.prank(alice);
+        nft.transferFrom(alice, bob, id);
+        vm.startPrank(bob);
+        nft.approve(carol, id); // approved for this token only
+        nft.setUser(id, dave, uint64(block.timestamp + 10));
+        vm.stopPrank();
+        (owner, transfers, user, expires, approved) = nft.marketState(id, carol);
+        vm.assertEq(owner, bob);
+        vm.assertEq(transfers, 1);
+        vm.assertEq(user, dave);
+        vm.assertEq(expires, block.timestamp + 10);
+        vm.assertTrue(approved);
+        (,,,, approved) = nft.marketState(id, dave);
+        vm.assertFalse(approved);
+
+        // Expired user: no active user, stored expiry still reported (as userOf / userExpires).
+        vm.warp(block.timestamp + 11);
+        vm.prank(bob);
+        nft.setApprovalForAll(dave, true);
+        (,, user, expires, approved) = nft.marketState(id, dave);
+        vm.assertEq(user, address(0));
+        vm.assertEq(expires, block.timestamp - 1);
+        vm.assertTrue(approved);
+    }
+
+    function test_marketState_unknownToken_succeeds() public view {
+        (address owner, uint256 transfers, address user, uint256 expires, bool approved) =
+            nft.marketState(999, address(0));
+        vm.assertEq(owner, address(0));
+        vm.assertEq(transfers, 0);
+        vm.assertEq(user, address(0));
+        vm.assertEq(expires, 0);
+        vm.assertFalse(approved); // even for operator address(0), which matches "no approval"
+    }
+
     function test_transferCount_keptBySetUserAndClearedUser_succeeds() public {
         uint256 id = _mint(alice, 0, 0, 0);
         vm.prank(alice);
@@ -694,7 +738,8 @@ contract ModelNFTTest is Test {
         vm.assertTrue(nft.supportsInterface(0x2a55205a)); // ERC-2981
         vm.assertTrue(nft.supportsInterface(0x01ffc9a7)); // ERC-165
         vm.assertTrue(nft.supportsInterface(type(IModelNFT).interfaceId));
-        vm.assertEq(type(IModelNFT).interfaceId, bytes4(0x96fc6e14)); // with transferCount (docs §1.2)
+        vm.assertEq(type(IModelNFT).interfaceId, bytes4(0xa90ccb49)); // 0x96fc6e14 ^ marketState (0x3ff0a55d)
+        vm.assertFalse(nft.supportsInterface(0x96fc6e14)); // the id before marketState was added is not claimed
         vm.assertFalse(nft.supportsInterface(0xffffffff));
     }
 

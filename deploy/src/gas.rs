@@ -133,7 +133,7 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
         "ModelMarketplace.buy",
         &r,
         Some(110_000),
-        "first sale: royalty receiver and seller have no balance yet (two fresh storage slots)",
+        "first sale: token's first transfer; royalty receiver and seller never paid before",
     );
     check(
         nft.ownerOf(U256::from(1)).call().await.map_err(contract("ownerOf"))? == Role::User2.address(),
@@ -226,6 +226,16 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
         &r,
         Some(110_000),
         "token sold before; all receivers already hold balances",
+    );
+    // And a resale of the base model (ERC-2981 royalty only), every receiver already paid before.
+    tx!("relist base", market_b.list(U256::from(1), Address::ZERO, price));
+    let r = tx!("resale base", market_r.buy(U256::from(1), Address::ZERO, price).value(price));
+    row(
+        "resale with royalty (ETH)",
+        "ModelMarketplace.buy",
+        &r,
+        Some(110_000),
+        "token sold before; seller and royalty receiver already hold balances",
     );
 
     // ---- Inference market.

@@ -50,4 +50,17 @@ interface IModelNFT {
     ///         token). Changes on every transfer, so a marketplace can tell that an order signed
     ///         or listed at an earlier count is stale even if the token came back to its seller.
     function transferCount(uint256 tokenId) external view returns (uint256);
+
+    /// @notice In one call, what a marketplace checks before it sells or rents `tokenId` through
+    ///         `operator`. Never reverts: an unknown token has owner address(0).
+    /// @return owner       The owner (address(0) for an unknown token).
+    /// @return transfers   {transferCount} of the token.
+    /// @return user        The ERC-4907 user while its rental runs, else address(0) (as `userOf`).
+    /// @return expires     The stored ERC-4907 expiry (as `userExpires`).
+    /// @return approved    Whether `operator` may transfer the token (approved for all by the
+    ///                     owner, or approved for this token); false for an unknown token.
+    function marketState(uint256 tokenId, address operator)
+        external
+        view
+        returns (address owner, uint256 transfers, address user, uint256 expires, bool approved);
 }

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
@@ -19,9 +20,10 @@ import {IModelNFT} from "../interfaces/IModelNFT.sol";
 /// @dev Storage is packed for gas:
 ///      - a listing is one slot (seller | uint96 price), keyed by the token AND its
 ///        `IModelNFT.transferCount` at list time: once the token moves (even if it comes back to
-///        the seller) the listing is out of reach for good. Its currency takes a second slot only
-///        when it is not ETH. Invariant: `_listingCurrency[id][n]` is non-zero only while the
-///        listing exists, so listing in ETH over an empty slot needs no write;
+///        the seller) the listing is out of reach for good. A listing in an ERC-20 stores price 0
+///        there (real prices are never 0) and its terms in a second slot (currency | uint96
+///        price), so a sale in ETH reads one slot. Invariant: `_erc20Listings[id][n]` is non-zero
+///        only while an ERC-20 listing exists;
 ///      - an offer is one slot (uint96 amount | uint64 expiry), same rule for its currency;
 ///      - a rental listing is one slot (owner | uint72 pricePerSecond | uint24 maxDuration),
 ///        keyed like a listing, same rule for its currency;
@@ -62,6 +64,12 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         uint96 price;
     }
 
+    /// @dev Terms of a listing in an ERC-20 (its ListingSlot then holds price 0).
+    struct Erc20Listing {
+        address currency;
+        uint96 price;
+    }
+
     struct OfferSlot {
         uint96 amount;
         uint64 expiry;
@@ -96,7 +104,7 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     uint72 private _ethFees;
 
     mapping(uint256 tokenId => mapping(uint256 transferCount => ListingSlot)) private _listings;
-    mapping(uint256 tokenId => mapping(uint256 transferCount => address)) private _listingCurrency;
+    mapping(uint256 tokenId => mapping(uint256 transferCount => Erc20Listing)) private _erc20Listings;
     mapping(uint256 tokenId => mapping(address buyer => OfferSlot)) private _offers;
     mapping(uint256 tokenId => mapping(address buyer => address)) private _offerCurrency;
     mapping(uint256 tokenId => mapping(uint256 transferCount => RentalSlot)) private _rentals;
@@ -134,16 +142,21 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     function list(uint256 tokenId, address currency, uint256 price) external whenNotPaused {
         _checkPrice(price);
         if (currency != address(0)) _checkCurrency(currency);
-        _checkOwnerAndApproval(tokenId, msg.sender);
-        uint256 n = _transferCount(tokenId);
+        (address owner, uint256 n,,, bool approved) = IModelNFT(nft).marketState(tokenId, address(this));
+        _checkOwnerAndApproval(tokenId, owner, approved, msg.sender);
 
-        ListingSlot storage l = _listings[tokenId][n];
-        // Keep the currency invariant: the slot is only non-zero while a listing exists, so it
-        // needs a write when the new listing is in an ERC-20 or replaces an existing listing.
-        if (currency != address(0) || l.seller != address(0)) _listingCurrency[tokenId][n] = currency;
-        // Cannot truncate: _checkPrice bounds price by MAX_PRICE.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _listings[tokenId][n] = ListingSlot({seller: msg.sender, price: uint96(price)});
+        if (currency == address(0)) {
+            // Keep the invariant: drop the terms of an ERC-20 listing this one replaces.
+            ListingSlot memory prev = _listings[tokenId][n];
+            if (prev.seller != address(0) && prev.price == 0) delete _erc20Listings[tokenId][n];
+            // Cannot truncate: _checkPrice bounds price by MAX_PRICE.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _listings[tokenId][n] = ListingSlot({seller: msg.sender, price: uint96(price)});
+        } else {
+            _listings[tokenId][n] = ListingSlot({seller: msg.sender, price: 0});
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _erc20Listings[tokenId][n] = Erc20Listing({currency: currency, price: uint96(price)});
+        }
         emit Listed(tokenId, msg.sender, currency, price);
     }
 
@@ -151,13 +164,15 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     /// @dev Emits {PriceUpdated}.
     function updatePrice(uint256 tokenId, uint256 price) external whenNotPaused {
         _checkPrice(price);
-        ListingSlot storage l = _listings[tokenId][_transferCount(tokenId)];
-        address seller = l.seller;
-        if (seller == address(0)) revert Marketplace_NotListed(tokenId);
-        if (seller != msg.sender) revert Marketplace_NotSeller(msg.sender, seller);
+        uint256 n = _transferCount(tokenId);
+        ListingSlot memory l = _listings[tokenId][n];
+        if (l.seller == address(0)) revert Marketplace_NotListed(tokenId);
+        if (l.seller != msg.sender) revert Marketplace_NotSeller(msg.sender, l.seller);
         // Cannot truncate: _checkPrice bounds price by MAX_PRICE.
         // forge-lint: disable-next-line(unsafe-typecast)
-        l.price = uint96(price);
+        if (l.price == 0) _erc20Listings[tokenId][n].price = uint96(price);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        else _listings[tokenId][n].price = uint96(price);
         emit PriceUpdated(tokenId, msg.sender, price);
     }
 
@@ -165,11 +180,11 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     /// @dev Allowed while paused. Emits {ListingCancelled}.
     function cancel(uint256 tokenId) external {
         uint256 n = _transferCount(tokenId);
-        address seller = _listings[tokenId][n].seller;
-        if (seller == address(0)) revert Marketplace_NotListed(tokenId);
-        if (seller != msg.sender) revert Marketplace_NotSeller(msg.sender, seller);
-        _deleteListing(tokenId, n);
-        emit ListingCancelled(tokenId, seller);
+        ListingSlot memory l = _listings[tokenId][n];
+        if (l.seller == address(0)) revert Marketplace_NotListed(tokenId);
+        if (l.seller != msg.sender) revert Marketplace_NotSeller(msg.sender, l.seller);
+        _deleteListing(tokenId, n, l.price);
+        emit ListingCancelled(tokenId, l.seller);
     }
 
     /// @inheritdoc IModelMarketplace
@@ -179,20 +194,25 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     ///      the token's rental listing and settles its ended rental, if any. Emits {Sold},
     ///      {RoyaltyPaid}, and {RentalCancelled} / {RentalSettled} when it removes them.
     function buy(uint256 tokenId, address currency, uint256 maxPrice) external payable nonReentrant whenNotPaused {
-        uint256 n = _transferCount(tokenId);
+        (address owner, uint256 n, address user, uint256 expires, bool approved) =
+            IModelNFT(nft).marketState(tokenId, address(this));
         ListingSlot memory l = _listings[tokenId][n];
         if (l.seller == address(0)) revert Marketplace_NotListed(tokenId);
-        address owner = IERC721(nft).ownerOf(tokenId);
         if (owner != l.seller) revert Marketplace_StaleListing(tokenId, l.seller, owner);
-        _checkApproval(tokenId, owner);
-        _checkNoActiveUser(tokenId);
+        if (!approved) revert Marketplace_NotApproved(tokenId, owner);
+        if (user != address(0)) revert Marketplace_RentalActive(tokenId, user, expires);
 
-        address listed = _listingCurrency[tokenId][n];
-        if (listed != currency) revert Marketplace_CurrencyMismatch(tokenId, currency, listed);
+        address listed;
         uint256 price = l.price;
+        if (price == 0) {
+            Erc20Listing memory t = _erc20Listings[tokenId][n];
+            listed = t.currency;
+            price = t.price;
+        }
+        if (listed != currency) revert Marketplace_CurrencyMismatch(tokenId, currency, listed);
         if (price > maxPrice) revert Marketplace_PriceAboveMax(tokenId, price, maxPrice);
         if (currency != address(0)) {
-            delete _listingCurrency[tokenId][n];
+            delete _erc20Listings[tokenId][n];
             _checkCurrency(currency);
         }
         delete _listings[tokenId][n];
@@ -258,19 +278,17 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         if (o.amount == 0) revert Marketplace_NoOffer(tokenId, buyer);
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > o.expiry) revert Marketplace_OfferExpired(tokenId, buyer, o.expiry);
-        _checkOwnerAndApproval(tokenId, msg.sender);
-        _checkNoActiveUser(tokenId);
+        uint256 n = _checkSeller(tokenId);
 
         address offered = _takeOffer(tokenId, buyer);
         if (offered != currency || o.amount < minAmount) {
             revert Marketplace_OfferChanged(tokenId, buyer, offered, o.amount, currency, minAmount);
         }
         if (currency != address(0)) _checkCurrency(currency);
-        uint256 n = _transferCount(tokenId);
-        address listedBy = _listings[tokenId][n].seller;
-        if (listedBy != address(0)) {
-            _deleteListing(tokenId, n);
-            emit ListingCancelled(tokenId, listedBy);
+        ListingSlot memory l = _listings[tokenId][n];
+        if (l.seller != address(0)) {
+            _deleteListing(tokenId, n, l.price);
+            emit ListingCancelled(tokenId, l.seller);
         }
         _clearRentals(tokenId, n);
 
@@ -295,8 +313,8 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
             revert Marketplace_InvalidDuration(maxDuration, MAX_RENTAL_DURATION);
         }
         if (currency != address(0)) _checkCurrency(currency);
-        _checkOwnerAndApproval(tokenId, msg.sender);
-        uint256 n = _transferCount(tokenId);
+        (address owner, uint256 n,,, bool approved) = IModelNFT(nft).marketState(tokenId, address(this));
+        _checkOwnerAndApproval(tokenId, owner, approved, msg.sender);
 
         // Same currency invariant as for listings.
         if (currency != address(0) || _rentals[tokenId][n].owner != address(0)) _rentalCurrency[tokenId][n] = currency;
@@ -334,17 +352,7 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         nonReentrant
         whenNotPaused
     {
-        uint256 n = _transferCount(tokenId);
-        RentalSlot memory r = _rentals[tokenId][n];
-        if (r.owner == address(0)) revert Marketplace_NotListedForRent(tokenId);
-        if (duration == 0 || duration > r.maxDuration) revert Marketplace_InvalidDuration(duration, r.maxDuration);
-        address owner = IERC721(nft).ownerOf(tokenId);
-        if (owner != r.owner) revert Marketplace_StaleListing(tokenId, r.owner, owner);
-        _checkApproval(tokenId, owner);
-        _checkNoActiveUser(tokenId);
-        address listed = _rentalCurrency[tokenId][n];
-        if (listed != currency) revert Marketplace_CurrencyMismatch(tokenId, currency, listed);
-        if (currency != address(0)) _checkCurrency(currency);
+        (address owner, RentalSlot memory r) = _checkRentable(tokenId, duration, currency);
 
         // Cannot overflow: uint72 rate × uint24 duration < 2**96, and timestamp + 180 days < 2**64.
         uint256 cost;
@@ -357,8 +365,7 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         if (cost > maxCost) revert Marketplace_PriceAboveMax(tokenId, cost, maxCost);
 
         // No active user (checked above), so a previous rental has ended or was cut short.
-        RentalEscrow memory prev = _escrows[tokenId];
-        if (prev.renter != address(0)) _settleRental(tokenId, prev);
+        if (_escrows[tokenId].renter != address(0)) _settleRental(tokenId, _escrows[tokenId]);
         // Cannot truncate: cost < 2**96, duration <= MAX_RENTAL_DURATION < 2**24 (see above).
         // forge-lint: disable-next-line(unsafe-typecast)
         _escrows[tokenId] = RentalEscrow({
@@ -424,7 +431,11 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
     function getListing(uint256 tokenId) external view returns (Listing memory) {
         uint256 n = _transferCount(tokenId);
         ListingSlot memory l = _listings[tokenId][n];
-        return Listing({seller: l.seller, currency: _listingCurrency[tokenId][n], price: l.price});
+        if (l.seller == address(0) || l.price != 0) {
+            return Listing({seller: l.seller, currency: address(0), price: l.price});
+        }
+        Erc20Listing memory t = _erc20Listings[tokenId][n];
+        return Listing({seller: l.seller, currency: t.currency, price: t.price});
     }
 
     /// @inheritdoc IModelMarketplace
@@ -594,9 +605,10 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         if (currency != address(0)) delete _offerCurrency[tokenId][buyer];
     }
 
-    function _deleteListing(uint256 tokenId, uint256 n) private {
+    /// @dev `price` is the listing slot's (0 for a listing in an ERC-20).
+    function _deleteListing(uint256 tokenId, uint256 n, uint256 price) private {
         delete _listings[tokenId][n];
-        if (_listingCurrency[tokenId][n] != address(0)) delete _listingCurrency[tokenId][n];
+        if (price == 0) delete _erc20Listings[tokenId][n];
     }
 
     function _deleteRentalListing(uint256 tokenId, uint256 n) private {
@@ -613,8 +625,8 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
             _deleteRentalListing(tokenId, n);
             emit RentalCancelled(tokenId, rentalOwner);
         }
-        RentalEscrow memory e = _escrows[tokenId];
-        if (e.renter != address(0)) _settleRental(tokenId, e);
+        // Reads the escrow's second slot only when there is a rental to settle.
+        if (_escrows[tokenId].renter != address(0)) _settleRental(tokenId, _escrows[tokenId]);
     }
 
     /// @dev Pays out the escrowed rental `e` of `tokenId` and deletes it. The renter gets back the
@@ -660,22 +672,45 @@ contract ModelMarketplace is IModelMarketplace, AccessControl, Pausable, Reentra
         if (!_allowedCurrency[currency]) revert Marketplace_CurrencyNotAllowed(currency);
     }
 
-    function _checkOwnerAndApproval(uint256 tokenId, address caller) private view {
-        address owner = IERC721(nft).ownerOf(tokenId);
+    /// @dev For {rent}: checks the token's rental listing against `duration` and `currency`, that
+    ///      its lister still owns it, the marketplace may transfer it and it has no active user;
+    ///      returns its owner and rental listing.
+    function _checkRentable(uint256 tokenId, uint256 duration, address currency)
+        private
+        view
+        returns (address owner, RentalSlot memory r)
+    {
+        (address o, uint256 n, address user, uint256 userExpires, bool approved) =
+            IModelNFT(nft).marketState(tokenId, address(this));
+        owner = o;
+        r = _rentals[tokenId][n];
+        if (r.owner == address(0)) revert Marketplace_NotListedForRent(tokenId);
+        if (duration == 0 || duration > r.maxDuration) revert Marketplace_InvalidDuration(duration, r.maxDuration);
+        if (owner != r.owner) revert Marketplace_StaleListing(tokenId, r.owner, owner);
+        if (!approved) revert Marketplace_NotApproved(tokenId, owner);
+        if (user != address(0)) revert Marketplace_RentalActive(tokenId, user, userExpires);
+        address listed = _rentalCurrency[tokenId][n];
+        if (listed != currency) revert Marketplace_CurrencyMismatch(tokenId, currency, listed);
+        if (currency != address(0)) _checkCurrency(currency);
+    }
+
+    /// @dev For {acceptOffer}: checks that the caller owns `tokenId`, the marketplace may
+    ///      transfer it and it has no active user; returns its transfer count.
+    function _checkSeller(uint256 tokenId) private view returns (uint256 n) {
+        address owner;
+        address user;
+        uint256 expires;
+        bool approved;
+        (owner, n, user, expires, approved) = IModelNFT(nft).marketState(tokenId, address(this));
+        _checkOwnerAndApproval(tokenId, owner, approved, msg.sender);
+        if (user != address(0)) revert Marketplace_RentalActive(tokenId, user, expires);
+    }
+
+    /// @dev Checks the result of `IModelNFT.marketState`: the token exists (else the
+    ///      ERC-721 `ownerOf` error), `caller` owns it and the marketplace may transfer it.
+    function _checkOwnerAndApproval(uint256 tokenId, address owner, bool approved, address caller) private pure {
+        if (owner == address(0)) revert IERC721Errors.ERC721NonexistentToken(tokenId);
         if (owner != caller) revert Marketplace_NotTokenOwner(caller, owner);
-        _checkApproval(tokenId, owner);
-    }
-
-    /// @dev Same order as ERC721._isAuthorized, so the transfer's own check reads warm slots.
-    function _checkApproval(uint256 tokenId, address owner) private view {
-        if (!IERC721(nft).isApprovedForAll(owner, address(this)) && IERC721(nft).getApproved(tokenId) != address(this))
-        {
-            revert Marketplace_NotApproved(tokenId, owner);
-        }
-    }
-
-    function _checkNoActiveUser(uint256 tokenId) private view {
-        address user = IERC4907(nft).userOf(tokenId);
-        if (user != address(0)) revert Marketplace_RentalActive(tokenId, user, IERC4907(nft).userExpires(tokenId));
+        if (!approved) revert Marketplace_NotApproved(tokenId, owner);
     }
 }

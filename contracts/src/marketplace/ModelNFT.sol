@@ -441,6 +441,26 @@ contract ModelNFT is IModelNFT, IERC4907, ERC721, ERC2981, Ownable2Step {
         return _users[tokenId].transfers;
     }
 
+    /// @inheritdoc IModelNFT
+    /// @dev Reads the owner, user and approval slots that a following transfer reads again
+    ///      (warm), in the same order as ERC721._isAuthorized.
+    /// @param tokenId  The token.
+    /// @param operator The marketplace (or any would-be transferrer).
+    function marketState(uint256 tokenId, address operator)
+        external
+        view
+        returns (address owner, uint256 transfers, address user, uint256 expires, bool approved)
+    {
+        owner = _ownerOf(tokenId);
+        UserInfo memory u = _users[tokenId];
+        transfers = u.transfers;
+        expires = u.expires;
+        // Same rule as {userOf}: a validator's few seconds of timestamp leeway are harmless.
+        // forge-lint: disable-next-line(block-timestamp)
+        if (expires >= block.timestamp) user = u.user;
+        approved = owner != address(0) && (isApprovedForAll(owner, operator) || _getApproved(tokenId) == operator);
+    }
+
     // ---------------------------------------------------------------- admin
 
     /// @notice Sets the base of {tokenURI} (token URI = base ‖ decimal id).
@@ -453,10 +473,12 @@ contract ModelNFT is IModelNFT, IERC4907, ERC721, ERC2981, Ownable2Step {
 
     // ---------------------------------------------------------------- ERC-165
 
-    /// @notice ERC-165: ERC-721 (+ metadata), ERC-2981, ERC-4907 and IModelNFT.
+    /// @notice ERC-165: ERC-721 (+ metadata), ERC-2981, ERC-4907 and IModelNFT (current id and the
+    ///         id before {marketState}).
     /// @param interfaceId The interface id.
     /// @return Whether it is supported.
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, ERC2981) returns (bool) {
+        // No deployment ever answered an earlier IModelNFT id, so only the current one is claimed.
         return interfaceId == ERC4907_INTERFACE_ID || interfaceId == type(IModelNFT).interfaceId
             || super.supportsInterface(interfaceId);
     }

@@ -32,4 +32,15 @@ contract GreedyModelNFT is ERC721 {
     function userExpires(uint256) external pure returns (uint256) {
         return 0;
     }
+
+    /// @dev As ModelNFT's, with no transfer counter and no user.
+    function marketState(uint256 tokenId, address operator)
+        external
+        view
+        returns (address owner, uint256 transfers, address user, uint256 expires, bool approved)
+    {
+        owner = _ownerOf(tokenId);
+        approved = owner != address(0) && (isApprovedForAll(owner, operator) || _getApproved(tokenId) == operator);
+        (transfers, user, expires) = (0, address(0), 0);
+    }
 }
