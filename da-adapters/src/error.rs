@@ -22,6 +22,29 @@ pub enum DaError {
         /// Limit of the backend.
         limit: usize,
     },
+    /// The backend cannot serve this kind of commitment (e.g. a generic commitment of another
+    /// DA layer given to the local store).
+    #[error("backend {backend} does not serve commitment {commitment:?}")]
+    UnsupportedCommitment {
+        /// The backend's name.
+        backend: &'static str,
+        /// The commitment.
+        commitment: Commitment,
+    },
+    /// A storage I/O failure.
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        op: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A blocking storage task could not be joined (it panicked or the runtime shut down).
+    #[error("storage task failed: {0}")]
+    Task(String),
     /// A malformed commitment.
     #[error(transparent)]
     Commitment(#[from] temporis_protocol::ProtocolError),

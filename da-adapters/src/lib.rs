@@ -1,8 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+pub mod local;
 
 pub use error::{DaError, Result};
+pub use local::LocalBackend;
 
 use alloy_primitives::Bytes;
 use std::future::Future;
