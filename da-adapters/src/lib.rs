@@ -2,6 +2,7 @@
 
 mod error;
 pub mod local;
+pub mod server;
 
 pub use error::{DaError, Result};
 pub use local::LocalBackend;

@@ -1,0 +1,143 @@
+//! The DA server over real HTTP on loopback, with the local backend on disk.
+
+use alloy_primitives::{Bytes, hex};
+use std::path::PathBuf;
+use temporis_da_adapters::LocalBackend;
+use temporis_da_adapters::server::{ServerConfig, router};
+use temporis_protocol::commitment::Commitment;
+
+struct Server {
+    url: String,
+    dir: PathBuf,
+}
+
+async fn start(name: &str, token: Option<&str>, limit: usize) -> Server {
+    let dir = std::env::temp_dir().join(format!("temporis-da-server-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let backend = LocalBackend::open(&dir, limit).unwrap();
+    let app = router(backend, ServerConfig { auth_token: token.map(str::to_string), max_body_size: limit });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Server { url, dir }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn put_get_and_error_statuses() {
+    let s = start("api", Some("s3cret"), 64 * 1024).await;
+    let http = reqwest::Client::new();
+    let data = b"a batch of L2 blocks".to_vec();
+
+    // Writes need the token.
+    let r = http.post(format!("{}/put", s.url)).body(data.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    // POST /put answers the raw commitment bytes.
+    let r =
+        http.post(format!("{}/put", s.url)).bearer_auth("s3cret").body(data.clone()).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let raw = r.bytes().await.unwrap();
+    let c = Commitment::decode(&raw).unwrap();
+    assert_eq!(c, Commitment::keccak(&data));
+    let c_hex = format!("0x{}", hex::encode(&raw));
+
+    // GET /get/0x<commitment> serves the data.
+    let r = http.get(format!("{}/get/{c_hex}", s.url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), data);
+
+    // POST /put/0x<commitment>: accepted when it matches, 400 when it does not.
+    let other = b"other data".to_vec();
+    let other_c = format!("0x{}", hex::encode(Commitment::keccak(&other).encode()));
+    let r = http
+        .post(format!("{}/put/{other_c}", s.url))
+        .bearer_auth("s3cret")
+        .body(other.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .post(format!("{}/put/{other_c}", s.url))
+        .bearer_auth("s3cret")
+        .body(data.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    // Unknown → 404; malformed → 400; oversize → 413.
+    let unknown = format!("0x{}", hex::encode(Commitment::keccak(b"never").encode()));
+    assert_eq!(http.get(format!("{}/get/{unknown}", s.url)).send().await.unwrap().status(), 404);
+    for bad in ["0x02aa", "0xzz", "00aa", "0x00aa"] {
+        assert_eq!(http.get(format!("{}/get/{bad}", s.url)).send().await.unwrap().status(), 400, "{bad}");
+    }
+    let big = vec![1u8; 64 * 1024 + 1];
+    let r = http.post(format!("{}/put", s.url)).bearer_auth("s3cret").body(big).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+
+    // A flipped byte on disk is refused, never served.
+    let Commitment::Keccak(hash) = c else { unreachable!() };
+    let hexname = hex::encode(hash);
+    let path = s.dir.join("blobs").join(&hexname[..2]).join(&hexname);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[3] ^= 0x80;
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(http.get(format!("{}/get/{c_hex}", s.url)).send().await.unwrap().status(), 500);
+
+    // Health and metrics.
+    assert_eq!(http.get(format!("{}/health", s.url)).send().await.unwrap().text().await.unwrap(), "ok");
+    let m = http.get(format!("{}/metrics", s.url)).send().await.unwrap().text().await.unwrap();
+    assert!(m.contains("temporis_da_puts_total 2"), "{m}");
+    assert!(m.contains("temporis_da_not_found_total 1"), "{m}");
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_requests_and_restart() {
+    let s = start("parallel", None, 1024 * 1024).await;
+    let http = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..32u32 {
+        let http = http.clone();
+        let url = s.url.clone();
+        tasks.push(tokio::spawn(async move {
+            let data = i.to_be_bytes().repeat(4096);
+            let raw = http
+                .post(format!("{url}/put"))
+                .body(data.clone())
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let got = http
+                .get(format!("{url}/get/0x{}", hex::encode(&raw)))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            assert_eq!(got.to_vec(), data);
+            Bytes::from(raw.to_vec())
+        }));
+    }
+    let mut commitments = Vec::new();
+    for t in tasks {
+        commitments.push(t.await.unwrap());
+    }
+
+    // A new server over the same directory (a restart) serves everything.
+    let backend = LocalBackend::open(&s.dir, 1024 * 1024).unwrap();
+    let app = router(backend, ServerConfig { auth_token: None, max_body_size: 1024 * 1024 });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url2 = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    for c in commitments {
+        let r = http.get(format!("{url2}/get/0x{}", hex::encode(&c))).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let _ = std::fs::remove_dir_all(&s.dir);
+}
