@@ -45,6 +45,14 @@ pub enum DaError {
     /// A blocking storage task could not be joined (it panicked or the runtime shut down).
     #[error("storage task failed: {0}")]
     Task(String),
+    /// The DA chain's JSON-RPC failed or refused the transaction.
+    #[error("{backend}: {msg}")]
+    Chain {
+        /// The backend's name.
+        backend: &'static str,
+        /// What failed.
+        msg: String,
+    },
     /// A malformed commitment.
     #[error(transparent)]
     Commitment(#[from] temporis_protocol::ProtocolError),

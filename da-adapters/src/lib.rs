@@ -1,9 +1,11 @@
 #![doc = include_str!("../README.md")]
 
+pub mod calldata;
 mod error;
 pub mod local;
 pub mod server;
 
+pub use calldata::CalldataBackend;
 pub use error::{DaError, Result};
 pub use local::LocalBackend;
 
