@@ -58,8 +58,20 @@ pub struct Manifest {
     pub contracts: Deployment,
     /// Rollup parameters the contracts were deployed with.
     pub config: DeployConfig,
+    /// The DA server (OP Alt-DA HTTP API over the local backend).
+    pub da: DaEndpoint,
     /// Funded accounts and their roles.
     pub accounts: Vec<AccountEntry>,
+}
+
+/// Where the devnet's DA server listens.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaEndpoint {
+    /// Base URL of the OP Alt-DA API (`/put`, `/get/0x…`, `/health`, `/metrics`).
+    pub url: String,
+    /// Backend behind it.
+    pub backend: &'static str,
 }
 
 /// A JSON-RPC endpoint.
@@ -74,7 +86,7 @@ pub struct Endpoint {
 
 impl Manifest {
     /// Builds the manifest for a deployment on `rpc_url`.
-    pub fn new(rpc_url: String, contracts: Deployment, config: DeployConfig) -> Self {
+    pub fn new(rpc_url: String, da_url: String, contracts: Deployment, config: DeployConfig) -> Self {
         let accounts = Role::ALL
             .iter()
             .map(|r| AccountEntry {
@@ -83,7 +95,13 @@ impl Manifest {
                 private_key: r.private_key().to_string(),
             })
             .collect();
-        Self { l1: Endpoint { rpc_url, chain_id: DEVNET_L1_CHAIN_ID }, contracts, config, accounts }
+        Self {
+            l1: Endpoint { rpc_url, chain_id: DEVNET_L1_CHAIN_ID },
+            contracts,
+            config,
+            da: DaEndpoint { url: da_url, backend: "local" },
+            accounts,
+        }
     }
 
     /// Writes the manifest to `<datadir>/addresses.json` atomically (temp file, then rename), so
@@ -103,7 +121,8 @@ impl Manifest {
         let mut s = String::new();
         s.push_str("Temporis devnet\n\n");
         s.push_str(&format!("  L1 (anvil)   {}   chain id {}\n", self.l1.rpc_url, self.l1.chain_id));
-        s.push_str("  L2, DA, indexer: not part of the devnet yet (their issues add them)\n\n");
+        s.push_str(&format!("  DA server    {}   OP Alt-DA API, {} backend\n", self.da.url, self.da.backend));
+        s.push_str("  L2, follower, indexer: not part of the devnet yet (their issues add them)\n\n");
         s.push_str("Contracts on L1\n");
         for (name, address) in self.contracts.entries() {
             s.push_str(&format!("  {name:<18} {address}\n"));

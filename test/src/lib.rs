@@ -58,10 +58,11 @@ impl Devnet {
     /// Starts a devnet on a free port and waits until its contracts are deployed.
     pub fn start() -> Result<Self> {
         let port = free_port()?;
+        let da_port = free_port()?;
         let datadir = std::env::temp_dir().join(format!("temporis-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&datadir);
         let mut child = Command::new(devnet_bin()?)
-            .args(["--l1.port", &port.to_string(), "--anvil.path"])
+            .args(["--l1.port", &port.to_string(), "--da.port", &da_port.to_string(), "--anvil.path"])
             .arg(tool("anvil")?)
             .arg("--datadir")
             .arg(&datadir)
@@ -115,6 +116,11 @@ impl Devnet {
             a["privateKey"].as_str().context("privateKey")?.to_string(),
             Address::from_str(a["address"].as_str().context("address")?)?,
         ))
+    }
+
+    /// Base URL of the devnet's DA server.
+    pub fn da_url(&self) -> Result<String> {
+        Ok(self.manifest["da"]["url"].as_str().context("no da.url in the manifest")?.to_string())
     }
 
     /// A `cast` bound to this devnet.
@@ -220,4 +226,30 @@ impl Cast {
         argv.extend_from_slice(params);
         self.run(&argv)
     }
+}
+
+/// One plain HTTP/1.1 request (`Connection: close`) to a loopback server; returns the status code
+/// and the body. Enough for the DA API in tests without an HTTP client dependency.
+pub fn http(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").context("http:// URL expected")?;
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").context("no end of headers")?;
+    let head = String::from_utf8_lossy(&response[..split]);
+    let status: u16 = head.split_whitespace().nth(1).context("no status")?.parse()?;
+    ensure!(
+        !head.to_ascii_lowercase().contains("transfer-encoding: chunked"),
+        "chunked responses not handled"
+    );
+    Ok((status, response[split + 4..].to_vec()))
 }

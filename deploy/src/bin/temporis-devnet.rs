@@ -3,9 +3,12 @@
 use clap::Parser;
 use eyre::{Context, Result};
 use std::path::PathBuf;
+use temporis_da_adapters::LocalBackend;
+use temporis_da_adapters::local::DEFAULT_MAX_BLOB_SIZE;
+use temporis_da_adapters::server::{ServerConfig, router};
 use temporis_deploy::devnet::{L1Options, Manifest, start_anvil};
 use temporis_deploy::l1::{DeployConfig, deploy_all};
-use temporis_protocol::chain::DEVNET_L1_PORT;
+use temporis_protocol::chain::{DEVNET_DA_PORT, DEVNET_L1_PORT};
 use tracing::info;
 
 /// Brings the Temporis devnet up: anvil as the L1, every contract deployed, addresses printed.
@@ -18,6 +21,10 @@ struct Args {
     /// Data directory (the address manifest is written there).
     #[arg(long = "datadir", env = "TEMPORIS_DATADIR", default_value = ".devnet")]
     datadir: PathBuf,
+
+    /// Port of the DA server (OP Alt-DA API over the local backend) on 127.0.0.1.
+    #[arg(long = "da.port", env = "TEMPORIS_DA_PORT", default_value_t = DEVNET_DA_PORT)]
+    da_port: u16,
 
     /// Delete the data directory before starting.
     #[arg(long = "reset")]
@@ -62,9 +69,23 @@ async fn main() -> Result<()> {
     let rpc_url = format!("http://127.0.0.1:{}", anvil.port());
     info!(target: "devnet", %rpc_url, "L1 (anvil) up");
 
+    // The DA server, in process, over a local store in the data directory.
+    let store = LocalBackend::open(args.datadir.join("da"), DEFAULT_MAX_BLOB_SIZE)?;
+    let da = router(store, ServerConfig { auth_token: None, max_body_size: DEFAULT_MAX_BLOB_SIZE });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.da_port))
+        .await
+        .with_context(|| format!("binding the DA server to 127.0.0.1:{}", args.da_port))?;
+    let da_url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(err) = axum::serve(listener, da).await {
+            tracing::error!(target: "devnet", %err, "DA server stopped");
+        }
+    });
+    info!(target: "devnet", %da_url, "DA server up");
+
     let config = DeployConfig::devnet();
     let deployment = deploy_all(&rpc_url, &config).await?;
-    let manifest = Manifest::new(rpc_url, deployment, config);
+    let manifest = Manifest::new(rpc_url, da_url, deployment, config);
     let path = manifest.write(&args.datadir)?;
 
     println!("{}", manifest.render());
@@ -103,6 +124,7 @@ mod tests {
         assert_eq!(a.l1.port, DEVNET_L1_PORT);
         assert_eq!(a.l1.block_time, None);
         assert_eq!(a.datadir, PathBuf::from(".devnet"));
+        assert_eq!(a.da_port, DEVNET_DA_PORT);
         assert!(!a.reset);
 
         let a = Args::try_parse_from([
@@ -115,6 +137,8 @@ mod tests {
             "/x/anvil",
             "--datadir",
             "/tmp/d",
+            "--da.port",
+            "3999",
             "--reset",
         ])
         .unwrap();
@@ -122,6 +146,7 @@ mod tests {
         assert_eq!(a.l1.block_time, Some(2));
         assert_eq!(a.l1.anvil_path, PathBuf::from("/x/anvil"));
         assert!(a.reset);
+        assert_eq!(a.da_port, 3999);
 
         assert!(Args::try_parse_from(["temporis-devnet", "--l1.port", "notaport"]).is_err());
     }

@@ -39,6 +39,21 @@ fn mint_list_buy_rent_with_royalties() -> Result<()> {
     // apart from the sale proceeds.
     let (_, royalty_wallet) = devnet.account("user5")?;
 
+    // The devnet's DA server answers the OP Alt-DA API: put returns the keccak commitment,
+    // get returns the data, an unknown commitment is a 404.
+    let da = devnet.da_url()?;
+    assert_eq!(temporis_e2e::http("GET", &format!("{da}/health"), b"")?, (200, b"ok".to_vec()));
+    let (status, commitment) = temporis_e2e::http("POST", &format!("{da}/put"), b"model manifest")?;
+    assert_eq!(status, 200);
+    assert_eq!(
+        commitment,
+        temporis_protocol::commitment::Commitment::keccak(b"model manifest").encode().to_vec()
+    );
+    let get = format!("{da}/get/0x{}", alloy_primitives::hex::encode(&commitment));
+    assert_eq!(temporis_e2e::http("GET", &get, b"")?, (200, b"model manifest".to_vec()));
+    let unknown = format!("{da}/get/0x00{}", "11".repeat(32));
+    assert_eq!(temporis_e2e::http("GET", &unknown, b"")?.0, 404);
+
     let fee_bps = cast.call_uint(market, "feeBps()(uint256)", &[])?;
     assert_eq!(fee_bps, U256::from(250), "devnet marketplace fee");
 
