@@ -14,6 +14,11 @@ struct Server {
 async fn start(name: &str, token: Option<&str>, limit: usize) -> Server {
     let dir = std::env::temp_dir().join(format!("temporis-da-server-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    serve(dir, token, limit).await
+}
+
+/// Serves the store in `dir` (created or reopened) on a free loopback port.
+async fn serve(dir: PathBuf, token: Option<&str>, limit: usize) -> Server {
     let backend = LocalBackend::open(&dir, limit).unwrap();
     let app = router(backend, ServerConfig { auth_token: token.map(str::to_string), max_body_size: limit });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -130,11 +135,8 @@ async fn parallel_requests_and_restart() {
     }
 
     // A new server over the same directory (a restart) serves everything.
-    let backend = LocalBackend::open(&s.dir, 1024 * 1024).unwrap();
-    let app = router(backend, ServerConfig { auth_token: None, max_body_size: 1024 * 1024 });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url2 = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let restarted = serve(s.dir.clone(), None, 1024 * 1024).await;
+    let url2 = restarted.url;
     for c in commitments {
         let r = http.get(format!("{url2}/get/0x{}", hex::encode(&c))).send().await.unwrap();
         assert_eq!(r.status(), 200);

@@ -8,7 +8,7 @@
 //! portal verifies a real Merkle-Patricia proof against a real state root.
 
 use crate::accounts::Role;
-use crate::l1::{DeployConfig, Deployment, provider_for};
+use crate::l1::{DeployConfig, Deployment, contract_err as contract, provider_for};
 use crate::{DeployError, Result};
 use alloy::eips::BlockId;
 use alloy::primitives::{Address, B256, Bytes, U256};
@@ -47,7 +47,7 @@ macro_rules! tx {
         let receipt = $call
             .send()
             .await
-            .map_err(|source| DeployError::Contract { contract: what, source: Box::new(source) })?
+            .map_err(contract(what))?
             .get_receipt()
             .await
             .map_err(|source| DeployError::Pending { what, source: Box::new(source) })?;
@@ -376,10 +376,6 @@ pub async fn measure(rpc_url: &str, d: &Deployment, config: &DeployConfig) -> Re
 }
 
 const PROOF_NOTE: &str = "real eth_getProof proof from anvil";
-
-fn contract(what: &'static str) -> impl FnOnce(alloy::contract::Error) -> DeployError {
-    move |source| DeployError::Contract { contract: what, source: Box::new(source) }
-}
 
 /// The rows as a Markdown table.
 pub fn render_markdown(rows: &[GasRow]) -> String {

@@ -99,7 +99,8 @@ pub fn provider_for(rpc_url: &str, role: Role) -> Result<DynProvider> {
     Ok(ProviderBuilder::new().wallet(EthereumWallet::from(role.signer())).connect_http(url).erased())
 }
 
-fn contract_err(contract: &'static str) -> impl FnOnce(alloy::contract::Error) -> DeployError {
+/// Maps a contract-call failure to [`DeployError::Contract`] naming the step.
+pub(crate) fn contract_err(contract: &'static str) -> impl FnOnce(alloy::contract::Error) -> DeployError {
     move |source| DeployError::Contract { contract, source: Box::new(source) }
 }
 
