@@ -19,10 +19,7 @@ use alloy::signers::local::PrivateKeySigner;
 use temporis_protocol::commitment::Commitment;
 use tracing::debug;
 
-/// DA layer byte of Ethereum calldata in generic commitments.
-pub const DA_LAYER_ETHEREUM_CALLDATA: u8 = 0xe1;
-/// DA layer byte of Polygon PoS calldata in generic commitments.
-pub const DA_LAYER_POLYGON: u8 = 0x89;
+pub use temporis_protocol::commitment::{DA_LAYER_ETHEREUM_CALLDATA, DA_LAYER_POLYGON};
 /// Default inbox on the devnet L1 (an address nobody has the key of, OP-style).
 pub const DEFAULT_INBOX: Address = alloy::primitives::address!("ff00000000000000000000000000000000073571");
 /// Largest blob a calldata backend accepts: transactions above ~128 KiB are refused by most

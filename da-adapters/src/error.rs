@@ -53,6 +53,15 @@ pub enum DaError {
         /// What failed.
         msg: String,
     },
+    /// A backend's own encoding or protocol was violated (a malformed CID, a transaction that is
+    /// not a blob submission, an answer a node should never give).
+    #[error("{backend}: {msg}")]
+    Malformed {
+        /// The backend's name.
+        backend: &'static str,
+        /// What is wrong.
+        msg: String,
+    },
     /// A malformed commitment.
     #[error(transparent)]
     Commitment(#[from] temporis_protocol::ProtocolError),

@@ -1,8 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+pub mod blob;
 pub mod calldata;
 mod error;
+pub mod filecoin;
 pub mod local;
+pub mod near;
+pub mod replicated;
 pub mod server;
 
 pub use calldata::CalldataBackend;

@@ -17,8 +17,16 @@ pub const ALT_DA_DERIVATION_VERSION: u8 = 0x01;
 pub const KECCAK_COMMITMENT_TYPE: u8 = 0x00;
 /// Commitment type byte of a generic commitment.
 pub const GENERIC_COMMITMENT_TYPE: u8 = 0x01;
-/// DA layer byte of NEAR DA in generic commitments.
+/// DA layer byte of NEAR DA in generic commitments (the byte NEAR DA itself uses).
 pub const DA_LAYER_NEAR: u8 = 0x6e;
+/// DA layer byte of Ethereum calldata in generic commitments (ours; no known layer uses it).
+pub const DA_LAYER_ETHEREUM_CALLDATA: u8 = 0xe1;
+/// DA layer byte of Ethereum EIP-4844 blobs in generic commitments (ours).
+pub const DA_LAYER_ETHEREUM_BLOB: u8 = 0xe4;
+/// DA layer byte of Polygon PoS calldata in generic commitments (ours; 137 is Polygon's chain id).
+pub const DA_LAYER_POLYGON: u8 = 0x89;
+/// DA layer byte of Filecoin piece CIDs in generic commitments (ours).
+pub const DA_LAYER_FILECOIN: u8 = 0xfc;
 
 /// An OP Alt-DA commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -1,23 +1,13 @@
 //! Calldata backends against a real anvil: as Ethereum (chain 31337) and as Polygon (chain 137).
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
+use crate::{anvil, signer};
 use alloy::primitives::{B256, Bytes};
-use alloy::signers::local::PrivateKeySigner;
 use temporis_da_adapters::calldata::{
     DA_LAYER_ETHEREUM_CALLDATA, DA_LAYER_POLYGON, DEFAULT_INBOX, MAX_CALLDATA_BLOB,
 };
 use temporis_da_adapters::{CalldataBackend, DaBackend, DaError};
 use temporis_protocol::commitment::Commitment;
 
-fn anvil(chain_id: u64) -> AnvilInstance {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/bin/anvil");
-    assert!(std::path::Path::new(path).exists(), "{path} missing: run `make bootstrap`");
-    Anvil::at(path).port(0u16).chain_id(chain_id).try_spawn().expect("anvil starts")
-}
-
-fn signer(a: &AnvilInstance) -> PrivateKeySigner {
-    a.keys()[0].clone().into()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ethereum_calldata_round_trip_and_checks() {

@@ -1,0 +1,1 @@
+//! NEAR DA backend (blob-store contract `submit`). Being written; see the DA issue.

@@ -1,0 +1,1 @@
+//! Replicated backend: writes to several backends, reads from the first that verifies. Being written.
