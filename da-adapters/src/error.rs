@@ -62,6 +62,16 @@ pub enum DaError {
         /// What is wrong.
         msg: String,
     },
+    /// Too few replicas of a replicated backend stored a blob, or none could serve it.
+    #[error("replicated: {written} of the {wanted} replicas needed succeeded ({failures})")]
+    Replication {
+        /// Replicas that succeeded.
+        written: usize,
+        /// Replicas that had to.
+        wanted: usize,
+        /// Each failed replica with its error.
+        failures: String,
+    },
     /// A malformed commitment.
     #[error(transparent)]
     Commitment(#[from] temporis_protocol::ProtocolError),

@@ -4,6 +4,7 @@ pub mod blob;
 pub mod calldata;
 mod error;
 pub mod filecoin;
+pub mod http;
 pub mod local;
 pub mod near;
 pub mod replicated;
@@ -11,10 +12,14 @@ pub mod server;
 
 pub use calldata::CalldataBackend;
 pub use error::{DaError, Result};
+pub use http::AltDaClient;
 pub use local::LocalBackend;
+pub use replicated::ReplicatedBackend;
 
 use alloy_primitives::Bytes;
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use temporis_protocol::commitment::Commitment;
 
 /// A data-availability backend.
@@ -24,4 +29,69 @@ pub trait DaBackend: Send + Sync {
 
     /// Fetches the bytes named by `commitment`, verified against it.
     fn get(&self, commitment: &Commitment) -> impl Future<Output = Result<Bytes>> + Send;
+
+    /// The parts of this backend that failed their last operation, each with the reason; empty
+    /// when all is well. Only backends made of parts (the replicated one) have any.
+    fn degraded(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// A boxed future, as [`DynDaBackend`] returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The object-safe form of [`DaBackend`], implemented for every backend, so that a backend can
+/// be chosen at run time (by the `temporis-da` server's `--backend`, or as a replica).
+pub trait DynDaBackend: Send + Sync {
+    /// [`DaBackend::put`], boxed.
+    fn put_dyn(&self, data: Bytes) -> BoxFuture<'_, Result<Commitment>>;
+    /// [`DaBackend::get`], boxed.
+    fn get_dyn<'a>(&'a self, commitment: &'a Commitment) -> BoxFuture<'a, Result<Bytes>>;
+    /// [`DaBackend::degraded`].
+    fn degraded_dyn(&self) -> Vec<String>;
+}
+
+impl<T: DaBackend> DynDaBackend for T {
+    fn put_dyn(&self, data: Bytes) -> BoxFuture<'_, Result<Commitment>> {
+        Box::pin(self.put(data))
+    }
+
+    fn get_dyn<'a>(&'a self, commitment: &'a Commitment) -> BoxFuture<'a, Result<Bytes>> {
+        Box::pin(self.get(commitment))
+    }
+
+    fn degraded_dyn(&self) -> Vec<String> {
+        self.degraded()
+    }
+}
+
+/// A backend chosen at run time: any [`DaBackend`] behind an `Arc`. Cloning is cheap.
+#[derive(Clone)]
+pub struct AnyBackend(Arc<dyn DynDaBackend>);
+
+impl AnyBackend {
+    /// Boxes `backend`.
+    pub fn new(backend: impl DaBackend + 'static) -> Self {
+        Self(Arc::new(backend))
+    }
+}
+
+impl std::fmt::Debug for AnyBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AnyBackend")
+    }
+}
+
+impl DaBackend for AnyBackend {
+    async fn put(&self, data: Bytes) -> Result<Commitment> {
+        self.0.put_dyn(data).await
+    }
+
+    async fn get(&self, commitment: &Commitment) -> Result<Bytes> {
+        self.0.get_dyn(commitment).await
+    }
+
+    fn degraded(&self) -> Vec<String> {
+        self.0.degraded_dyn()
+    }
 }

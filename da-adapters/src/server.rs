@@ -5,11 +5,20 @@
 //! | `POST /put` (body = data) | `200`, body = the raw commitment bytes (as op-alt-da's client expects) |
 //! | `POST /put/0x<commitment>` | `200` if the data matches the commitment, `400` otherwise |
 //! | `GET /get/0x<commitment>` | `200` with the verified data; `404` unknown; `400` malformed commitment |
-//! | `GET /health` | `200 ok` |
+//! | `GET /health` | `200 ok`, or `200 degraded: …` naming the failing parts of the backend |
 //! | `GET /metrics` | Prometheus text |
 //!
 //! Writes need `Authorization: Bearer <token>` when a token is configured (`401` otherwise);
-//! bodies above the backend's limit get `413`.
+//! bodies above the size limit get `413`, with the limit in the `x-temporis-max-blob-size`
+//! header, refused as soon as the declared length or the bytes read pass it (a body is never
+//! buffered beyond the limit).
+//!
+//! Bodies are read into memory, up to the limit, before they reach the backend, and a `get`
+//! answers only after the backend has checked the whole blob against its commitment: a
+//! response streamed before that check could hand a client bytes that turn out to be wrong.
+//!
+//! The inference market's `dx_upload(key, data)` / `dx_download(key)` are `POST /put/0x<key>`
+//! and `GET /get/0x<key>` with `key` the payload's keccak commitment (see [`crate::http`]).
 
 // Helpers return `Result<_, Response>` so that handlers can answer an error at once; the
 // response is built once per failed request, so its size on the stack does not matter.
@@ -19,6 +28,7 @@ use crate::{DaBackend, DaError};
 use alloy_primitives::Bytes;
 use axum::Router;
 use axum::body::Bytes as Body;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +37,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use temporis_protocol::commitment::Commitment;
 use tracing::warn;
+
+/// Response header of a `413` that gives the server's size limit in bytes.
+pub const MAX_BLOB_SIZE_HEADER: &str = "x-temporis-max-blob-size";
 
 /// Server settings.
 #[derive(Debug, Clone, Default)]
@@ -61,7 +74,7 @@ pub fn router<B: DaBackend + 'static>(backend: B, config: ServerConfig) -> Route
         .route("/put", post(put::<B>))
         .route("/put/{commitment}", post(put_with_commitment::<B>))
         .route("/get/{commitment}", get(get_blob::<B>))
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health::<B>))
         .route("/metrics", get(metrics::<B>))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state)
@@ -90,13 +103,30 @@ fn parse_commitment(s: &str) -> Result<Commitment, Response> {
     Commitment::decode(&bytes).map_err(|e| error(StatusCode::BAD_REQUEST, e.to_string()))
 }
 
+fn too_large<B>(state: &AppState<B>, size: Option<usize>) -> Response {
+    let limit = state.config.max_body_size;
+    let msg = match size {
+        Some(size) => format!("blob of {size} bytes exceeds the limit of {limit} bytes"),
+        None => format!("body exceeds the limit of {limit} bytes"),
+    };
+    (StatusCode::PAYLOAD_TOO_LARGE, [(MAX_BLOB_SIZE_HEADER, limit.to_string())], msg).into_response()
+}
+
+/// The body, or the answer to a body that could not be read (`413` past the limit).
+fn read_body<B>(state: &AppState<B>, body: Result<Body, BytesRejection>) -> Result<Body, Response> {
+    body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(state, None),
+        _ => rejection.into_response(),
+    })
+}
+
 fn backend_error<B>(state: &AppState<B>, e: DaError) -> Response {
     match e {
         DaError::NotFound(_) => {
             state.metrics.not_found.fetch_add(1, Ordering::Relaxed);
             error(StatusCode::NOT_FOUND, e.to_string())
         }
-        DaError::TooLarge { .. } => error(StatusCode::PAYLOAD_TOO_LARGE, e.to_string()),
+        DaError::TooLarge { size, .. } => too_large(state, Some(size)),
         DaError::UnsupportedCommitment { .. } | DaError::Commitment(_) => {
             error(StatusCode::BAD_REQUEST, e.to_string())
         }
@@ -119,11 +149,15 @@ async fn store<B: DaBackend>(state: &AppState<B>, body: Body) -> Result<Commitme
 async fn put<B: DaBackend>(
     State(state): State<Arc<AppState<B>>>,
     headers: HeaderMap,
-    body: Body,
+    body: Result<Body, BytesRejection>,
 ) -> Response {
     if let Err(r) = authorized(&state, &headers) {
         return r;
     }
+    let body = match read_body(&state, body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     match store(&state, body).await {
         Ok(c) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], c.encode().to_vec())
             .into_response(),
@@ -135,11 +169,15 @@ async fn put_with_commitment<B: DaBackend>(
     State(state): State<Arc<AppState<B>>>,
     Path(commitment): Path<String>,
     headers: HeaderMap,
-    body: Body,
+    body: Result<Body, BytesRejection>,
 ) -> Response {
     if let Err(r) = authorized(&state, &headers) {
         return r;
     }
+    let body = match read_body(&state, body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
     let expected = match parse_commitment(&commitment) {
         Ok(c) => c,
         Err(r) => return r,
@@ -167,11 +205,16 @@ async fn get_blob<B: DaBackend>(
         Ok(data) => {
             state.metrics.gets.fetch_add(1, Ordering::Relaxed);
             state.metrics.bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], data.to_vec())
-                .into_response()
+            // `Bytes` hands its buffer to the response without a copy.
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], data.0).into_response()
         }
         Err(e) => backend_error(&state, e),
     }
+}
+
+async fn health<B: DaBackend>(State(state): State<Arc<AppState<B>>>) -> String {
+    let degraded = state.backend.degraded();
+    if degraded.is_empty() { "ok".to_string() } else { format!("degraded: {}", degraded.join("; ")) }
 }
 
 async fn metrics<B>(State(state): State<Arc<AppState<B>>>) -> String {

@@ -27,6 +27,9 @@ pub const DA_LAYER_ETHEREUM_BLOB: u8 = 0xe4;
 pub const DA_LAYER_POLYGON: u8 = 0x89;
 /// DA layer byte of Filecoin piece CIDs in generic commitments (ours).
 pub const DA_LAYER_FILECOIN: u8 = 0xfc;
+/// DA layer byte of a replicated commitment, which carries the commitments of several layers
+/// (ours; the layout is in `temporis_da_adapters::replicated`).
+pub const DA_LAYER_REPLICATED: u8 = 0xee;
 
 /// An OP Alt-DA commitment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

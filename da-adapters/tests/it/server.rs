@@ -6,19 +6,19 @@ use temporis_da_adapters::LocalBackend;
 use temporis_da_adapters::server::{ServerConfig, router};
 use temporis_protocol::commitment::Commitment;
 
-struct Server {
-    url: String,
-    dir: PathBuf,
+pub(crate) struct Server {
+    pub(crate) url: String,
+    pub(crate) dir: PathBuf,
 }
 
-async fn start(name: &str, token: Option<&str>, limit: usize) -> Server {
+pub(crate) async fn start(name: &str, token: Option<&str>, limit: usize) -> Server {
     let dir = std::env::temp_dir().join(format!("temporis-da-server-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     serve(dir, token, limit).await
 }
 
 /// Serves the store in `dir` (created or reopened) on a free loopback port.
-async fn serve(dir: PathBuf, token: Option<&str>, limit: usize) -> Server {
+pub(crate) async fn serve(dir: PathBuf, token: Option<&str>, limit: usize) -> Server {
     let backend = LocalBackend::open(&dir, limit).unwrap();
     let app = router(backend, ServerConfig { auth_token: token.map(str::to_string), max_body_size: limit });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -80,6 +80,7 @@ async fn put_get_and_error_statuses() {
     let big = vec![1u8; 64 * 1024 + 1];
     let r = http.post(format!("{}/put", s.url)).bearer_auth("s3cret").body(big).send().await.unwrap();
     assert_eq!(r.status(), 413);
+    assert_eq!(r.headers()["x-temporis-max-blob-size"], "65536");
 
     // A flipped byte on disk is refused, never served.
     let Commitment::Keccak(hash) = c else { unreachable!() };
