@@ -63,9 +63,14 @@ impl CalldataBackend {
         Self::new("polygon", rpc_url, signer, inbox, DA_LAYER_POLYGON)
     }
 
+    /// The chain id the node reports (a call that also proves the node answers).
+    pub async fn chain_id(&self) -> Result<u64> {
+        self.provider.get_chain_id().await.map_err(|e| self.chain_err(e))
+    }
+
     /// Fails unless the node's chain id is one of `allowed`.
     pub async fn check_chain(&self, allowed: &[u64]) -> Result<u64> {
-        let id = self.provider.get_chain_id().await.map_err(|e| self.chain_err(e))?;
+        let id = self.chain_id().await?;
         if allowed.contains(&id) {
             Ok(id)
         } else {

@@ -72,6 +72,9 @@ pub enum DaError {
         /// Each failed replica with its error.
         failures: String,
     },
+    /// A backend is configured wrongly (a missing flag, a bad key).
+    #[error("DA configuration: {0}")]
+    Config(String),
     /// A malformed commitment.
     #[error(transparent)]
     Commitment(#[from] temporis_protocol::ProtocolError),

@@ -2,6 +2,7 @@
 
 pub mod blob;
 pub mod calldata;
+pub mod cli;
 mod error;
 pub mod filecoin;
 pub mod http;

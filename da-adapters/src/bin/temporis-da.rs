@@ -1,11 +1,9 @@
 //! `temporis-da`: the DA server (OP Alt-DA HTTP API) that DA node operators run.
 
 use clap::Parser;
-use eyre::{Result, bail};
+use eyre::Result;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use temporis_da_adapters::LocalBackend;
-use temporis_da_adapters::local::DEFAULT_MAX_BLOB_SIZE;
+use temporis_da_adapters::cli::DaArgs;
 use temporis_da_adapters::server::{ServerConfig, router};
 use temporis_protocol::chain::DEVNET_DA_PORT;
 use tracing::info;
@@ -14,13 +12,8 @@ use tracing::info;
 #[derive(Debug, Parser)]
 #[command(name = "temporis-da", version, about)]
 struct Args {
-    /// Backend behind the API. Only `local` exists so far.
-    #[arg(long = "backend", env = "TEMPORIS_DA_BACKEND", default_value = "local")]
-    backend: String,
-
-    /// Data directory of the local backend.
-    #[arg(long = "datadir", env = "TEMPORIS_DA_DATADIR", default_value = ".devnet/da")]
-    datadir: PathBuf,
+    #[command(flatten)]
+    da: DaArgs,
 
     /// Address to listen on.
     #[arg(long = "addr", env = "TEMPORIS_DA_ADDR", default_value = "127.0.0.1")]
@@ -31,12 +24,8 @@ struct Args {
     port: u16,
 
     /// Bearer token required for writes (unset: writes are open; local development only).
-    #[arg(long = "auth-token", env = "TEMPORIS_DA_AUTH_TOKEN")]
+    #[arg(long = "auth-token", env = "TEMPORIS_DA_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
-
-    /// Largest blob accepted, in bytes.
-    #[arg(long = "max-blob-size", env = "TEMPORIS_DA_MAX_BLOB_SIZE", default_value_t = DEFAULT_MAX_BLOB_SIZE)]
-    max_blob_size: usize,
 }
 
 #[tokio::main]
@@ -48,15 +37,15 @@ async fn main() -> Result<()> {
         )
         .init();
     let args = Args::parse();
-    if args.backend != "local" {
-        bail!("unknown backend {:?}: only `local` is implemented so far", args.backend);
-    }
-    let backend = LocalBackend::open(&args.datadir, args.max_blob_size)?;
-    let config = ServerConfig { auth_token: args.auth_token.clone(), max_body_size: args.max_blob_size };
+    let backend = args.da.build().await?;
+    let config = ServerConfig {
+        auth_token: args.auth_token.clone(),
+        max_body_size: args.da.effective_max_blob_size(),
+    };
     let app = router(backend, config);
     let addr = SocketAddr::new(args.addr, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    info!(target: "da::server", %addr, backend = %args.backend, datadir = %args.datadir.display(),
+    info!(target: "da::server", %addr, backend = args.da.backend.name(), datadir = %args.da.datadir.display(),
         auth = args.auth_token.is_some(), "serving OP Alt-DA API");
     println!("temporis-da listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
@@ -70,13 +59,15 @@ async fn main() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use temporis_da_adapters::cli::BackendKind;
+    use temporis_da_adapters::local::DEFAULT_MAX_BLOB_SIZE;
 
     #[test]
     fn parses_flags_and_defaults() {
         let a = Args::try_parse_from(["temporis-da"]).unwrap();
-        assert_eq!(a.backend, "local");
+        assert_eq!(a.da.backend, BackendKind::Local);
         assert_eq!(a.port, DEVNET_DA_PORT);
-        assert_eq!(a.max_blob_size, DEFAULT_MAX_BLOB_SIZE);
+        assert_eq!(a.da.max_blob_size, DEFAULT_MAX_BLOB_SIZE);
         assert!(a.auth_token.is_none());
         let a = Args::try_parse_from([
             "temporis-da",

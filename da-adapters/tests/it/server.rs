@@ -144,3 +144,63 @@ async fn parallel_requests_and_restart() {
     }
     let _ = std::fs::remove_dir_all(&s.dir);
 }
+
+/// The `temporis-da` binary itself, as operators run it: a replicated backend over its own
+/// local store and another Alt-DA server, chosen by flags.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_serves_a_replicated_backend_chosen_by_flags() {
+    let other = start("bin-other", None, 1 << 20).await;
+    let dir = std::env::temp_dir().join(format!("temporis-da-bin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_temporis-da"))
+        .args([
+            "--backend",
+            "replicated",
+            "--replicated.backends",
+            "local,alt-da",
+            "--alt-da.url",
+            &other.url,
+        ])
+        .arg("--datadir")
+        .arg(&dir)
+        .args(["--port", &port.to_string(), "--auth-token", "tok"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed on drop, also when an assertion fails.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Kill(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while http.get(format!("{url}/health")).send().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "temporis-da did not start");
+        if let Some(status) = child.0.try_wait().unwrap() {
+            panic!("temporis-da exited: {status}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let data = b"through the binary".to_vec();
+    let raw = http.post(format!("{url}/put")).bearer_auth("tok").body(data.clone()).send().await.unwrap();
+    assert_eq!(raw.status(), 200);
+    let raw = raw.bytes().await.unwrap();
+    assert_eq!(Commitment::decode(&raw).unwrap(), Commitment::keccak(&data));
+    // Both replicas hold it: the binary's own store and the other server.
+    let c_hex = format!("0x{}", hex::encode(&raw));
+    let from_other = http.get(format!("{}/get/{c_hex}", other.url)).send().await.unwrap();
+    assert_eq!(from_other.bytes().await.unwrap().to_vec(), data);
+    let local = LocalBackend::open(&dir, 1 << 20).unwrap();
+    assert_eq!(local.get_blocking(&Commitment::keccak(&data)).unwrap().to_vec(), data);
+    drop(child);
+    for d in [&dir, &other.dir] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
