@@ -330,7 +330,7 @@ impl NearBackend {
             .transaction
             .as_ref()
             .ok_or_else(|| malformed(format!("send_tx of {hash}: no transaction")))?;
-        if view.hash != hash.to_string() {
+        if wire_hash(&view.hash, "send_tx transaction hash")? != hash {
             return Err(malformed(format!("send_tx of {hash}: node reports transaction {}", view.hash)));
         }
         rpc::outcome(status.status.as_ref()).map_err(|why| chain(format!("transaction {hash} {why}")))?;
@@ -385,16 +385,6 @@ impl NearBackend {
         let request = SubmitRequest::decode(&args)
             .map_err(|e| not_ours(format!("arguments are not a SubmitRequest: {e}")))?;
         Ok(request.data)
-    }
-}
-
-impl RpcError {
-    fn is_timeout(&self) -> bool {
-        match self {
-            Self::Node(e) => e.is_timeout(),
-            Self::Transport(m) => m.contains("HTTP 408") || m.contains("timed out"),
-            Self::Malformed(_) => false,
-        }
     }
 }
 

@@ -13,7 +13,13 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) enum RpcError {
     /// The request did not get an answer (connection, HTTP status, timeout).
-    Transport(String),
+    Transport {
+        /// What failed.
+        msg: String,
+        /// Whether it was a timeout (ours, or the node's HTTP 408), after which the
+        /// transaction may still land.
+        timeout: bool,
+    },
     /// The node answered with an error object.
     Node(NodeError),
     /// The answer is not JSON-RPC, or not the shape the method returns.
@@ -23,7 +29,7 @@ pub(crate) enum RpcError {
 impl fmt::Display for RpcError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Transport(m) => write!(f, "RPC transport: {m}"),
+            Self::Transport { msg, .. } => write!(f, "RPC transport: {msg}"),
             Self::Node(e) => write!(f, "RPC error: {e}"),
             Self::Malformed(m) => write!(f, "malformed RPC answer: {m}"),
         }
@@ -53,6 +59,22 @@ pub(crate) struct Cause {
     pub(crate) name: String,
     #[serde(default)]
     pub(crate) info: Option<Value>,
+}
+
+impl RpcError {
+    /// Whether the call timed out: the node's `TIMEOUT_ERROR`, an HTTP 408, or no answer in
+    /// time. A transaction sent may still land, so sending it again is the remedy.
+    pub(crate) fn is_timeout(&self) -> bool {
+        match self {
+            Self::Node(e) => e.is_timeout(),
+            Self::Transport { timeout, .. } => *timeout,
+            Self::Malformed(_) => false,
+        }
+    }
+}
+
+fn transport(method: &str, e: &reqwest::Error) -> RpcError {
+    RpcError::Transport { msg: format!("{method}: {e}"), timeout: e.is_timeout() }
 }
 
 impl NodeError {
@@ -193,15 +215,10 @@ impl RpcClient {
     pub(crate) async fn call<T: DeserializeOwned>(&self, method: &str, params: Value) -> Result<T, RpcError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({ "jsonrpc": "2.0", "id": id.to_string(), "method": method, "params": params });
-        let resp = self
-            .http
-            .post(self.url.clone())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| RpcError::Transport(format!("{method}: {e}")))?;
+        let resp =
+            self.http.post(self.url.clone()).json(&body).send().await.map_err(|e| transport(method, &e))?;
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| RpcError::Transport(format!("{method}: {e}")))?;
+        let bytes = resp.bytes().await.map_err(|e| transport(method, &e))?;
         // nearcore answers some errors (timeouts, internal errors) with HTTP 408/500 *and* a
         // JSON-RPC error body: read the body first, fall back to the status.
         let envelope: Envelope = match serde_json::from_slice(&bytes) {
@@ -209,7 +226,10 @@ impl RpcClient {
             Err(e) if status.is_success() => return Err(RpcError::Malformed(format!("{method}: {e}"))),
             Err(_) => {
                 let text = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
-                return Err(RpcError::Transport(format!("{method}: HTTP {status}: {text}")));
+                return Err(RpcError::Transport {
+                    msg: format!("{method}: HTTP {status}: {text}"),
+                    timeout: status == reqwest::StatusCode::REQUEST_TIMEOUT,
+                });
             }
         };
         if let Some(err) = envelope.error {

@@ -48,12 +48,18 @@ struct Stored {
     block_height: u64,
 }
 
+/// An access key: its nonce, and for a function-call key the receiver and methods it may call
+/// (no methods: any).
+struct AccessKey {
+    nonce: u64,
+    function_call: Option<(String, Vec<String>)>,
+}
+
 struct Chain {
     contract: String,
     owner: String,
     accounts: HashSet<String>,
-    /// (account, key) → nonce.
-    keys: HashMap<(String, [u8; 32]), u64>,
+    keys: HashMap<(String, [u8; 32]), AccessKey>,
     /// Block hashes by height (index 0 unused).
     blocks: Vec<CryptoHash>,
     txs: HashMap<CryptoHash, Stored>,
@@ -111,12 +117,29 @@ impl FakeNear {
         f(&mut self.state.lock().unwrap())
     }
 
-    /// Creates `account` (if new) and adds `key` to it, with nearcore's initial nonce.
+    /// Creates `account` (if new) and adds a full-access `key` to it, with nearcore's initial
+    /// nonce.
     pub(crate) fn add_key(&self, account: &str, key: PublicKey) {
+        self.add(account, key, None);
+    }
+
+    /// Adds a function-call key that may call `methods` (all if empty) on `receiver`.
+    pub(crate) fn add_function_call_key(
+        &self,
+        account: &str,
+        key: PublicKey,
+        receiver: &str,
+        methods: &[&str],
+    ) {
+        let methods = methods.iter().map(|m| m.to_string()).collect();
+        self.add(account, key, Some((receiver.to_string(), methods)));
+    }
+
+    fn add(&self, account: &str, key: PublicKey, function_call: Option<(String, Vec<String>)>) {
         self.with(|c| {
             c.accounts.insert(account.to_string());
             let nonce = (c.height() - 1) * NONCE_RANGE;
-            c.keys.insert((account.to_string(), key.0), nonce);
+            c.keys.insert((account.to_string(), key.0), AccessKey { nonce, function_call });
         });
     }
 
@@ -152,7 +175,7 @@ impl FakeNear {
 
     /// The access key's nonce.
     pub(crate) fn nonce(&self, account: &str, key: PublicKey) -> Option<u64> {
-        self.with(|c| c.keys.get(&(account.to_string(), key.0)).copied())
+        self.with(|c| c.keys.get(&(account.to_string(), key.0)).map(|k| k.nonce))
     }
 
     /// Sets the signed transaction size limit.
@@ -280,9 +303,13 @@ fn query(chain: &Chain, params: &Value) -> Result<Value, RpcFailure> {
         ));
     }
     match chain.keys.get(&(account.to_string(), key.0)) {
-        Some(nonce) => Ok(json!({
-            "nonce": nonce,
-            "permission": "FullAccess",
+        Some(ak) => Ok(json!({
+            "nonce": ak.nonce,
+            "permission": match &ak.function_call {
+                None => json!("FullAccess"),
+                Some((receiver, methods)) => json!({ "FunctionCall": {
+                    "allowance": null, "receiver_id": receiver, "method_names": methods } }),
+            },
             "block_height": height,
             "block_hash": block_hash,
         })),
@@ -338,12 +365,29 @@ fn apply(chain: &mut Chain, encoded: &str) -> Result<Value, RpcFailure> {
     if !chain.accounts.contains(&signer) {
         return Err(invalid_tx(&json!({ "SignerDoesNotExist": { "signer_id": signer } })));
     }
-    let Some(&ak_nonce) = chain.keys.get(&(signer.clone(), t.public_key.0)) else {
+    let Some(ak) = chain.keys.get(&(signer.clone(), t.public_key.0)) else {
         return Err(invalid_tx(&json!({ "InvalidAccessKeyError": { "AccessKeyNotFound": {
             "account_id": signer, "public_key": t.public_key.to_string() } } })));
     };
+    let ak_nonce = ak.nonce;
     if t.nonce <= ak_nonce {
         return Err(invalid_tx(&json!({ "InvalidNonce": { "tx_nonce": t.nonce, "ak_nonce": ak_nonce } })));
+    }
+    if let Some((ak_receiver, methods)) = &ak.function_call {
+        let key_error = |e: Value| Err(invalid_tx(&json!({ "InvalidAccessKeyError": e })));
+        let [Action::FunctionCall(call)] = t.actions.as_slice() else {
+            return key_error(json!("RequiresFullAccess"));
+        };
+        if call.deposit != 0 {
+            return key_error(json!("DepositWithFunctionCall"));
+        }
+        if t.receiver_id.as_str() != ak_receiver {
+            return key_error(json!({ "ReceiverMismatch": {
+                "tx_receiver": t.receiver_id.as_str(), "ak_receiver": ak_receiver } }));
+        }
+        if !methods.is_empty() && !methods.contains(&call.method_name) {
+            return key_error(json!({ "MethodNameMismatch": { "method_name": call.method_name } }));
+        }
     }
     // The transaction goes into the next block; its nonce must be below that height's bound.
     let upper_bound = (chain.height() + 1) * NONCE_RANGE;
@@ -354,7 +398,7 @@ fn apply(chain: &mut Chain, encoded: &str) -> Result<Value, RpcFailure> {
     }
     let new_height = chain.new_block();
     // Accepted: the nonce is used even if the receipt then fails.
-    chain.keys.insert((signer, t.public_key.0), t.nonce);
+    chain.keys.get_mut(&(signer, t.public_key.0)).expect("checked above").nonce = t.nonce;
     let status = execute(chain, &tx);
     chain.txs.insert(hash, Stored { tx, status, block_height: new_height });
     chain.last_tx = Some(hash);

@@ -296,6 +296,27 @@ async fn bad_keys_and_accounts_are_clear_errors() {
     let err = intruder.get(&sent.to_commitment()).await.unwrap_err();
     assert!(matches!(&err, DaError::Malformed { msg, .. } if msg.contains("not a blob submission")), "{err}");
 
+    // Function-call keys: one scoped to `submit` on the blob store works; one scoped to another
+    // contract or method is refused before anything is sent, and the node refuses it too.
+    node.add_function_call_key(SIGNER, key(4).public_key(), CONTRACT, &["submit"]);
+    let scoped = NearBackend::new(config(&node.url, SIGNER, key(4))).unwrap();
+    let blob = data(100, 4);
+    assert_eq!(scoped.get(&scoped.put(blob.clone()).await.unwrap()).await.unwrap(), blob);
+    node.add_function_call_key(SIGNER, key(5).public_key(), "other.testnet", &[]);
+    node.add_function_call_key(SIGNER, key(6).public_key(), CONTRACT, &["own_accept_owner"]);
+    for seed in [5, 6] {
+        let b = NearBackend::new(config(&node.url, SIGNER, key(seed))).unwrap();
+        let sent = node.send_calls();
+        let err = b.put(data(10, 0)).await.unwrap_err();
+        assert!(matches!(&err, DaError::Chain { msg, .. } if msg.contains("may not call submit")), "{err}");
+        assert_eq!(node.send_calls(), sent);
+        let nonce = node.nonce(SIGNER, key(seed).public_key()).unwrap();
+        let tx = BASE64.encode(b.submit_transaction(nonce + 1, node.head(), b"x").encode());
+        let a = rpc(&node.url, "send_tx", json!({ "signed_tx_base64": tx, "wait_until": "FINAL" })).await;
+        let e = &a["error"]["data"]["TxExecutionError"]["InvalidTxError"]["InvalidAccessKeyError"];
+        assert!(e["ReceiverMismatch"].is_object() || e["MethodNameMismatch"].is_object(), "{a}");
+    }
+
     // Bad text forms never reach the network.
     assert!(NearConfig::parse(&node.url, SIGNER, "ed25519:3xyz", CONTRACT).is_err());
     assert!(NearConfig::parse(&node.url, "Bad..Account", &key(1).to_secret_string(), CONTRACT).is_err());
