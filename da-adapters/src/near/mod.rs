@@ -480,7 +480,13 @@ mod tests {
         assert_eq!(full.encode().len(), MAX_TRANSACTION_SIZE);
         assert_eq!(SignedTransaction::decode(&full.encode()).unwrap(), full);
         assert!(full.verify());
+        // The fixed overhead: 194 bytes, the two account ids, 5 with a namespace.
+        assert_eq!(cap, MAX_TRANSACTION_SIZE - 194 - "batcher.testnet".len() - "blobs.testnet".len());
+        let ns =
+            NearBackend::new(b.config().clone().with_namespace(Namespace { version: 1, id: 2 })).unwrap();
+        assert_eq!(ns.piece_capacity(), cap - 5);
         // 16 MiB takes 11 transactions of ~1.5 MiB.
+        assert_eq!(b.max_transactions(), 11);
         assert_eq!(b.max_transactions(), DEFAULT_MAX_BLOB_SIZE.div_ceil(cap));
         assert!(matches!(
             NearBackend::new(NearConfig { max_transaction_size: 100, ..b.config().clone() }),
