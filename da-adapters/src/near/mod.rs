@@ -201,30 +201,55 @@ fn chain(msg: impl Into<String>) -> DaError {
     DaError::Chain { backend: BACKEND, msg: msg.into() }
 }
 
+/// The signed `submit` of `piece` under `config`.
+fn submission(
+    config: &NearConfig,
+    public_key: PublicKey,
+    nonce: u64,
+    block_hash: CryptoHash,
+    piece: &[u8],
+) -> SignedTransaction {
+    let args = SubmitRequest { namespace: config.namespace, data: piece.to_vec() }.encode();
+    Transaction {
+        signer_id: config.signer_id.clone(),
+        public_key,
+        nonce,
+        receiver_id: config.contract_id.clone(),
+        block_hash,
+        actions: vec![Action::FunctionCall(FunctionCallAction {
+            method_name: SUBMIT_METHOD.to_string(),
+            args,
+            gas: config.gas,
+            deposit: 0,
+        })],
+    }
+    .sign(&config.secret_key)
+}
+
 fn wire_hash(s: &str, what: &str) -> Result<CryptoHash> {
     s.parse().map_err(|e| malformed(format!("{what}: {e}")))
 }
 
 impl NearBackend {
-    /// A backend for `config`. Fails if the RPC URL is bad or the accounts are so long that no
-    /// data fits in a transaction of `max_transaction_size`.
+    /// A backend for `config`. Fails if the RPC URL is bad (or not `http://`: this build has no
+    /// TLS) or the accounts are so long that no data fits in a transaction of
+    /// `max_transaction_size`.
     pub fn new(config: NearConfig) -> Result<Self> {
         let rpc = RpcClient::new(&config.rpc_url, config.request_timeout).map_err(chain)?;
         let public_key = config.secret_key.public_key();
-        let mut this = Self {
-            inner: Arc::new(Inner { rpc, public_key, piece_capacity: 0, last_nonce: Mutex::new(0), config }),
-        };
         // The encoding is linear in the data (borsh lengths are fixed-width), so the capacity is
         // the limit minus the size of an empty submission.
-        let overhead = this.submit_transaction(0, CryptoHash::default(), &[]).encode().len();
-        let limit = this.inner.config.max_transaction_size;
+        let overhead = submission(&config, public_key, 0, CryptoHash::default(), &[]).encode().len();
+        let limit = config.max_transaction_size;
         if limit <= overhead {
             return Err(malformed(format!(
                 "max transaction size {limit} leaves no room for data (an empty submission is {overhead} bytes)"
             )));
         }
-        Arc::get_mut(&mut this.inner).expect("not shared yet").piece_capacity = limit - overhead;
-        Ok(this)
+        let piece_capacity = limit - overhead;
+        Ok(Self {
+            inner: Arc::new(Inner { rpc, public_key, piece_capacity, last_nonce: Mutex::new(0), config }),
+        })
     }
 
     /// The configuration.
@@ -251,22 +276,7 @@ impl NearBackend {
     /// The signed `submit` of `piece` with `nonce`, referencing `block_hash`: exactly what `put`
     /// sends.
     pub fn submit_transaction(&self, nonce: u64, block_hash: CryptoHash, piece: &[u8]) -> SignedTransaction {
-        let c = &self.inner.config;
-        let args = SubmitRequest { namespace: c.namespace, data: piece.to_vec() }.encode();
-        Transaction {
-            signer_id: c.signer_id.clone(),
-            public_key: self.inner.public_key,
-            nonce,
-            receiver_id: c.contract_id.clone(),
-            block_hash,
-            actions: vec![Action::FunctionCall(FunctionCallAction {
-                method_name: SUBMIT_METHOD.to_string(),
-                args,
-                gas: c.gas,
-                deposit: 0,
-            })],
-        }
-        .sign(&c.secret_key)
+        submission(&self.inner.config, self.inner.public_key, nonce, block_hash, piece)
     }
 
     /// The access key's nonce, after checking the key may call `submit` on the contract.
@@ -511,6 +521,13 @@ mod tests {
         }
         let other = Commitment::Generic { da_layer: 0xfc, payload: vec![0u8; 64].into() };
         assert_eq!(NearCommitment::from_commitment(&other), None);
+    }
+
+    #[test]
+    fn https_urls_are_refused_up_front() {
+        let c = backend(MAX_TRANSACTION_SIZE).config().clone();
+        let err = NearBackend::new(NearConfig { rpc_url: "https://rpc.example".into(), ..c }).unwrap_err();
+        assert!(err.to_string().contains("only http://"), "{err}");
     }
 
     #[test]

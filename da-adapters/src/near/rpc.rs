@@ -207,6 +207,14 @@ pub(crate) struct RpcClient {
 impl RpcClient {
     pub(crate) fn new(url: &str, timeout: Duration) -> Result<Self, String> {
         let url = reqwest::Url::parse(url).map_err(|e| format!("bad RPC URL {url:?}: {e}"))?;
+        // The workspace builds reqwest without TLS (as for the EVM backends): say so now rather
+        // than on the first call.
+        if url.scheme() != "http" {
+            return Err(format!(
+                "RPC URL {url}: only http:// is supported by this build (no TLS); use a local node \
+                 or a TLS-terminating proxy"
+            ));
+        }
         let http = reqwest::Client::builder().timeout(timeout).build().map_err(|e| e.to_string())?;
         Ok(Self { http, url, next_id: AtomicU64::new(1) })
     }
