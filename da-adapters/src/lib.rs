@@ -12,6 +12,7 @@ pub mod server;
 pub use calldata::CalldataBackend;
 pub use error::{DaError, Result};
 pub use local::LocalBackend;
+pub use near::NearBackend;
 
 use alloy_primitives::Bytes;
 use std::future::Future;
