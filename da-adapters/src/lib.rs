@@ -15,6 +15,7 @@ pub use calldata::CalldataBackend;
 pub use error::{DaError, Result};
 pub use http::AltDaClient;
 pub use local::LocalBackend;
+pub use near::NearBackend;
 pub use replicated::ReplicatedBackend;
 
 use alloy_primitives::Bytes;

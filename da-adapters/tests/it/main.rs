@@ -2,6 +2,7 @@
 //! per backend (each starts the real peers it needs: anvil, HTTP servers on loopback).
 
 mod calldata;
+mod near;
 mod replicated;
 mod server;
 

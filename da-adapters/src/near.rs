@@ -1,1 +1,0 @@
-//! NEAR DA backend (blob-store contract `submit`). Being written; see the DA issue.
