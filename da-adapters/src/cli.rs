@@ -6,7 +6,10 @@
 
 use crate::calldata::{DEFAULT_INBOX, MAX_CALLDATA_BLOB};
 use crate::local::DEFAULT_MAX_BLOB_SIZE;
-use crate::{AltDaClient, AnyBackend, CalldataBackend, DaError, LocalBackend, ReplicatedBackend, Result};
+use crate::near::NearConfig;
+use crate::{
+    AltDaClient, AnyBackend, CalldataBackend, DaError, LocalBackend, NearBackend, ReplicatedBackend, Result,
+};
 use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
 use std::path::PathBuf;
@@ -20,6 +23,8 @@ pub enum BackendKind {
     Ethereum,
     /// Calldata of transactions to an inbox on Polygon PoS (`--polygon.*`).
     Polygon,
+    /// The NEAR DA blob store (`--near.*`).
+    Near,
     /// Another Alt-DA server (`--alt-da.url`).
     AltDa,
     /// Several of the others at once (`--replicated.*`).
@@ -33,6 +38,7 @@ impl BackendKind {
             Self::Local => "local",
             Self::Ethereum => "ethereum",
             Self::Polygon => "polygon",
+            Self::Near => "near",
             Self::AltDa => "alt-da",
             Self::Replicated => "replicated",
         }
@@ -80,6 +86,32 @@ pub struct PolygonArgs {
     /// Inbox address the transactions are sent to.
     #[arg(id = "polygon.inbox", long = "polygon.inbox", env = "TEMPORIS_DA_POLYGON_INBOX", default_value_t = DEFAULT_INBOX)]
     pub inbox: Address,
+}
+
+/// Settings of NEAR DA.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NearArgs {
+    /// JSON-RPC URL of a NEAR node.
+    #[arg(id = "near.rpc-url", long = "near.rpc-url", env = "TEMPORIS_DA_NEAR_RPC_URL")]
+    pub rpc_url: Option<String>,
+    /// Account that signs the submissions (readers name the writer's account too: NEAR routes
+    /// transaction lookups by sender).
+    #[arg(id = "near.account-id", long = "near.account-id", env = "TEMPORIS_DA_NEAR_ACCOUNT_ID")]
+    pub account_id: Option<String>,
+    /// The account's key, `ed25519:<base58>` (full access, or a function-call key for `submit`).
+    #[arg(
+        id = "near.secret-key",
+        long = "near.secret-key",
+        env = "TEMPORIS_DA_NEAR_SECRET_KEY",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+    /// Account of the blob-store contract.
+    #[arg(id = "near.contract-id", long = "near.contract-id", env = "TEMPORIS_DA_NEAR_CONTRACT_ID")]
+    pub contract_id: Option<String>,
+    /// Namespace of the submissions, `<version>:<id>` (none by default).
+    #[arg(id = "near.namespace", long = "near.namespace", env = "TEMPORIS_DA_NEAR_NAMESPACE")]
+    pub namespace: Option<crate::near::Namespace>,
 }
 
 /// Settings of remote Alt-DA servers.
@@ -137,6 +169,9 @@ pub struct DaArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub polygon: PolygonArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub near: NearArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub alt_da: AltDaArgs,
@@ -226,6 +261,23 @@ impl DaArgs {
                 b.check_chain(&[137, 80002]).await?;
                 one(AnyBackend::new(b))
             }
+            BackendKind::Near => {
+                let n = &self.near;
+                let need = |v: &Option<String>, flag: &str| {
+                    v.clone().ok_or_else(|| config_err(format!("{flag} is required for the near backend")))
+                };
+                let mut config = NearConfig::parse(
+                    &need(&n.rpc_url, "--near.rpc-url")?,
+                    &need(&n.account_id, "--near.account-id")?,
+                    &need(&n.secret_key, "--near.secret-key")?,
+                    &need(&n.contract_id, "--near.contract-id")?,
+                )?;
+                if let Some(ns) = n.namespace {
+                    config = config.with_namespace(ns);
+                }
+                config.max_blob_size = self.max_blob_size;
+                one(AnyBackend::new(NearBackend::new(config)?))
+            }
             BackendKind::AltDa => {
                 if self.alt_da.urls.is_empty() {
                     return Err(config_err("--alt-da.url is required"));
@@ -275,6 +327,8 @@ mod tests {
             "http://l1:8545",
             "--polygon.inbox",
             "0x00000000000000000000000000000000000000aa",
+            "--near.namespace",
+            "1:1337",
         ])
         .unwrap()
         .da;
@@ -284,7 +338,10 @@ mod tests {
         assert_eq!(c.alt_da.urls, vec!["http://a:1", "http://b:2"]);
         assert_eq!(c.ethereum.rpc_url, "http://l1:8545");
         assert_eq!(c.polygon.inbox, alloy::primitives::address!("00000000000000000000000000000000000000aa"));
+        let ns = c.near.namespace.unwrap();
+        assert_eq!((ns.version, ns.id), (1, 1337));
         assert!(Cli::try_parse_from(["x", "--backend", "nope"]).is_err());
+        assert!(Cli::try_parse_from(["x", "--near.namespace", "x"]).is_err());
         assert!(Cli::try_parse_from(["x", "--ethereum.inbox", "0x12"]).is_err());
     }
 
@@ -297,6 +354,11 @@ mod tests {
         assert!(err(&["x", "--backend", "ethereum"]).await.contains("--ethereum.private-key"));
         assert!(err(&["x", "--backend", "polygon"]).await.contains("--polygon.rpc-url"));
         assert!(err(&["x", "--backend", "alt-da"]).await.contains("--alt-da.url"));
+        assert!(
+            err(&["x", "--backend", "near", "--near.rpc-url", "http://n:3030"])
+                .await
+                .contains("--near.account-id")
+        );
         assert!(err(&["x", "--backend", "replicated"]).await.contains("names no backend"));
         assert!(
             err(&["x", "--backend", "replicated", "--replicated.backends", "local,local"])
