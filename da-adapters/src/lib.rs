@@ -11,6 +11,7 @@ pub mod server;
 
 pub use calldata::CalldataBackend;
 pub use error::{DaError, Result};
+pub use filecoin::FilecoinBackend;
 pub use local::LocalBackend;
 
 use alloy_primitives::Bytes;
