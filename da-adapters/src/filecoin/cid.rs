@@ -312,7 +312,12 @@ fn base32_decode(s: &str) -> Result<Vec<u8>> {
         let v = match c {
             b'a'..=b'z' => c - b'a',
             b'2'..=b'7' => c - b'2' + 26,
-            _ => return Err(CidError::BaseEncoding { base: BASE, msg: "character outside the lower-case alphabet" }),
+            _ => {
+                return Err(CidError::BaseEncoding {
+                    base: BASE,
+                    msg: "character outside the lower-case alphabet",
+                });
+            }
         };
         acc = (acc << 5) | u32::from(v);
         bits += 5;
@@ -407,7 +412,11 @@ impl PieceCid {
     /// The v1 piece CID: fil-commitment-unsealed codec, sha2-256-trunc254-padded multihash over
     /// the bare root. It loses the size (see [`PieceCid::from_v1`]).
     pub fn to_v1(&self) -> Cid {
-        Cid { codec: CODEC_FIL_COMMITMENT_UNSEALED, mh_code: MH_SHA2_256_TRUNC254_PADDED, digest: self.root.to_vec() }
+        Cid {
+            codec: CODEC_FIL_COMMITMENT_UNSEALED,
+            mh_code: MH_SHA2_256_TRUNC254_PADDED,
+            digest: self.root.to_vec(),
+        }
     }
 
     /// The v2 piece CID's binary form.

@@ -231,9 +231,8 @@ impl CommP {
         }
         // A full tree's root was pushed at the top level itself; otherwise the fold made it.
         let top = self.stack.get_mut(levels).and_then(Option::take);
-        let root = match (top, acc) {
-            (Some(root), None) | (None, Some(root)) => root,
-            (Some(_), Some(_)) | (None, None) => unreachable!("the smallest tree holds exactly one root"),
+        let ((Some(root), None) | (None, Some(root))) = (top, acc) else {
+            unreachable!("the smallest tree holds exactly one root")
         };
         PieceCid::new(root, height as u8, padding)
     }
@@ -344,7 +343,8 @@ mod tests {
 
     #[test]
     fn streaming_matches_reference_at_batch_edges() {
-        let sizes = [0, 1, 126, 127, 128, 254, 255, 1000, BATCH_IN - 1, BATCH_IN, BATCH_IN + 1, 3 * BATCH_IN + 5];
+        let sizes =
+            [0, 1, 126, 127, 128, 254, 255, 1000, BATCH_IN - 1, BATCH_IN, BATCH_IN + 1, 3 * BATCH_IN + 5];
         for &size in sizes.iter().chain(&[4 * BATCH_IN, 5 * BATCH_IN - 127, 300_000]) {
             let data: Vec<u8> = (0..size).map(|i| (i * 31 + 7) as u8).collect();
             let (root, height) = reference(&data);

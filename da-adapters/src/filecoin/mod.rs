@@ -113,7 +113,7 @@ impl FromStr for PdpUpload {
 }
 
 /// Settings of a [`FilecoinBackend`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FilecoinConfig {
     /// Which API `url` speaks.
     pub transport: Transport,
@@ -128,6 +128,20 @@ pub struct FilecoinConfig {
     pub timeout: Duration,
     /// Largest blob put or fetched, in bytes.
     pub max_blob_size: usize,
+}
+
+/// Shows everything but the token.
+impl fmt::Debug for FilecoinConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilecoinConfig")
+            .field("transport", &self.transport)
+            .field("url", &self.url)
+            .field("pdp_upload", &self.pdp_upload)
+            .field("auth_token", &self.auth_token.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .field("max_blob_size", &self.max_blob_size)
+            .finish()
+    }
 }
 
 impl FilecoinConfig {
@@ -216,7 +230,8 @@ impl FilecoinBackend {
     /// A backend with `config`. Fails for a URL that is not `http(s)://…`.
     pub fn new(config: FilecoinConfig) -> Result<Self> {
         let base = config.url.trim_end_matches('/').to_string();
-        let parsed = reqwest::Url::parse(&base).map_err(|e| chain(format!("bad URL {:?}: {e}", config.url)))?;
+        let parsed =
+            reqwest::Url::parse(&base).map_err(|e| chain(format!("bad URL {:?}: {e}", config.url)))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(chain(format!("URL {:?} is not http(s)", config.url)));
         }
@@ -303,5 +318,28 @@ impl DaBackend for FilecoinBackend {
             return Err(DaError::CommitmentMismatch { commitment: commitment.clone() });
         }
         Ok(data.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parse_and_hide_the_token() {
+        assert_eq!("pdp".parse::<Transport>().unwrap(), Transport::Pdp);
+        assert_eq!("kubo".parse::<Transport>().unwrap(), Transport::Kubo);
+        assert!("ipfs".parse::<Transport>().is_err());
+        assert_eq!("put".parse::<PdpUpload>().unwrap(), PdpUpload::Put);
+        assert_eq!("pdp-v0".parse::<PdpUpload>().unwrap(), PdpUpload::PdpV0);
+        for t in [Transport::Pdp, Transport::Kubo] {
+            assert_eq!(t.to_string().parse::<Transport>().unwrap(), t);
+        }
+        let mut c = FilecoinConfig::kubo("http://127.0.0.1:5001");
+        c.auth_token = Some("s3cret-jwt".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cret") && shown.contains("redacted"), "{shown}");
+        let b = FilecoinBackend::new(c).unwrap();
+        assert!(!format!("{b:?}").contains("s3cret"));
     }
 }

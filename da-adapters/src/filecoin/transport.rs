@@ -16,6 +16,7 @@ use super::{Cid, FilecoinBackend, PdpUpload, PieceCid, chain, malformed};
 use crate::{DaError, Result};
 use alloy_primitives::{Bytes, hex};
 use reqwest::{Response, StatusCode, header};
+use sha2::{Digest, Sha256};
 use tracing::debug;
 
 /// Largest JSON answer read from a server (kubo `add`, Curio `POST /pdp/piece`).
@@ -99,10 +100,12 @@ async fn pdp_v0_put(b: &FilecoinBackend, piece: &PieceCid, data: Bytes) -> Resul
         StatusCode::OK => {
             // Already stored: the server names it by its v1 piece CID, which must be ours.
             let body = small_body(r, what).await?;
-            let v: serde_json::Value =
-                serde_json::from_slice(&body).map_err(|e| malformed(format!("{what}: answer is not JSON: {e}")))?;
-            let named = v["pieceCID"].as_str().ok_or_else(|| malformed(format!("{what}: no pieceCID in {v}")))?;
-            let cid: Cid = named.parse().map_err(|e| malformed(format!("{what}: pieceCID {named:?}: {e}")))?;
+            let v: serde_json::Value = serde_json::from_slice(&body)
+                .map_err(|e| malformed(format!("{what}: answer is not JSON: {e}")))?;
+            let named =
+                v["pieceCID"].as_str().ok_or_else(|| malformed(format!("{what}: no pieceCID in {v}")))?;
+            let cid: Cid =
+                named.parse().map_err(|e| malformed(format!("{what}: pieceCID {named:?}: {e}")))?;
             if cid != piece.to_v1() && cid != piece.to_v2() {
                 return Err(malformed(format!("{what}: server has {named} for piece {piece}")));
             }
@@ -186,13 +189,22 @@ pub(super) async fn kubo_add(b: &FilecoinBackend, piece: &PieceCid, data: Bytes)
     let text = std::str::from_utf8(&body).map_err(|_| malformed(format!("{what}: answer is not UTF-8")))?;
     let last = text
         .lines()
-        .filter(|l| !l.trim().is_empty())
-        .next_back()
+        .rfind(|l| !l.trim().is_empty())
         .ok_or_else(|| malformed(format!("{what}: empty answer")))?;
     let v: serde_json::Value =
         serde_json::from_str(last).map_err(|e| malformed(format!("{what}: answer is not JSON: {e}")))?;
     let hash = v["Hash"].as_str().ok_or_else(|| malformed(format!("{what}: no Hash in {v}")))?;
     let cid: Cid = hash.parse().map_err(|e| malformed(format!("{what}: Hash {hash:?}: {e}")))?;
+    // A single-block file is named by a raw-leaf sha2-256 CID, which can be checked here at the
+    // cost of one hash, so a node cannot hand out a name it will never resolve. (A dag-pb root
+    // of a chunked file would need the UnixFS DAG rebuilt; the piece CID guards reads anyway.)
+    let sha256: [u8; 32] = Sha256::digest(data.as_ref()).into();
+    if cid.codec() == super::cid::CODEC_RAW
+        && cid.multihash_code() == super::cid::MH_SHA2_256
+        && cid.digest() != sha256
+    {
+        return Err(malformed(format!("{what}: kubo named the blob {cid}, which is not its sha2-256")));
+    }
     if let Some(size) = v["Size"].as_str() {
         debug!(target: "da::filecoin", %cid, size, "kubo added the blob");
     }

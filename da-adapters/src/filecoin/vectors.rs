@@ -141,12 +141,14 @@ fn cid_encoding_matches_the_cid_crate() {
 }
 
 fn arb_piece() -> impl Strategy<Value = PieceCid> {
-    (any::<[u8; 32]>(), MIN_PIECE_HEIGHT..=MAX_PIECE_HEIGHT, any::<u64>()).prop_map(|(mut root, height, p)| {
-        root[31] &= 0x3f;
-        let cap = payload_capacity(height);
-        let padding = if height == MIN_PIECE_HEIGHT { p % (cap + 1) } else { p % (cap / 2) };
-        PieceCid::new(root, height, padding).unwrap()
-    })
+    (any::<[u8; 32]>(), MIN_PIECE_HEIGHT..=MAX_PIECE_HEIGHT, any::<u64>()).prop_map(
+        |(mut root, height, p)| {
+            root[31] &= 0x3f;
+            let cap = payload_capacity(height);
+            let padding = if height == MIN_PIECE_HEIGHT { p % (cap + 1) } else { p % (cap / 2) };
+            PieceCid::new(root, height, padding).unwrap()
+        },
+    )
 }
 
 fn arb_cid() -> impl Strategy<Value = Cid> {
@@ -168,16 +170,16 @@ proptest! {
 
     #[test]
     fn cid_round_trips(c in arb_cid()) {
-        prop_assert_eq!(Cid::from_bytes(&c.to_bytes()).unwrap(), c.clone());
-        prop_assert_eq!(c.to_string().parse::<Cid>().unwrap(), c.clone());
-        prop_assert_eq!(c.to_base16().parse::<Cid>().unwrap(), c.clone());
+        prop_assert_eq!(&Cid::from_bytes(&c.to_bytes()).unwrap(), &c);
+        prop_assert_eq!(&c.to_string().parse::<Cid>().unwrap(), &c);
+        prop_assert_eq!(&c.to_base16().parse::<Cid>().unwrap(), &c);
         cross_check(&c);
     }
 
     #[test]
     fn commitment_payload_round_trips(piece in arb_piece(), locator in proptest::option::of(arb_cid())) {
         let fc = FilecoinCommitment { piece, locator };
-        prop_assert_eq!(FilecoinCommitment::decode(&fc.encode()).unwrap(), fc.clone());
+        prop_assert_eq!(&FilecoinCommitment::decode(&fc.encode()).unwrap(), &fc);
         let c = fc.to_commitment();
         prop_assert_eq!(FilecoinCommitment::from_commitment(&c).unwrap(), Some(fc));
     }

@@ -15,7 +15,7 @@ fn arb_commitment() -> impl Strategy<Value = Commitment> {
 proptest! {
     #[test]
     fn decode_of_encode_is_identity(c in arb_commitment()) {
-        prop_assert_eq!(Commitment::decode(&c.encode()).unwrap(), c.clone());
+        prop_assert_eq!(&Commitment::decode(&c.encode()).unwrap(), &c);
         prop_assert_eq!(Commitment::from_inbox_payload(&c.to_inbox_payload()).unwrap(), c);
     }
 
@@ -23,7 +23,7 @@ proptest! {
     fn decode_never_panics_and_is_canonical(bytes in proptest::collection::vec(any::<u8>(), 0..128)) {
         // Whatever decodes encodes back to the very same bytes.
         if let Ok(c) = Commitment::decode(&bytes) {
-            prop_assert_eq!(c.encode().to_vec(), bytes.clone());
+            prop_assert_eq!(&c.encode()[..], &bytes[..]);
         }
         let _ = Commitment::from_inbox_payload(&bytes);
     }

@@ -19,7 +19,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use temporis_da_adapters::filecoin::{
-    DA_LAYER_FILECOIN, FilecoinBackend, FilecoinCommitment, FilecoinConfig, PdpUpload, PieceCid, commp,
+    DA_LAYER_FILECOIN, FilecoinBackend, FilecoinCommitment, FilecoinConfig, PdpUpload, PieceCid, Transport,
+    commp,
 };
 use temporis_da_adapters::{DaBackend, DaError};
 use temporis_protocol::commitment::Commitment;
@@ -30,6 +31,8 @@ struct Faults {
     flip: AtomicBool,
     extra_byte: AtomicBool,
     drop_last: AtomicBool,
+    /// kubo `add` answers the CID of other bytes.
+    wrong_name: AtomicBool,
 }
 
 impl Faults {
@@ -98,7 +101,12 @@ fn pdp_app() -> Router<Shared> {
         .route("/pdp/piece/upload/{id}", put(pdp_v0_upload))
 }
 
-async fn pdp_put(State(s): State<Shared>, headers: HeaderMap, Path(cid): Path<String>, body: Body) -> Response {
+async fn pdp_put(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(cid): Path<String>,
+    body: Body,
+) -> Response {
     if !authorized(&s, &headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -151,14 +159,20 @@ async fn pdp_v0_post(State(s): State<Shared>, headers: HeaderMap, body: Body) ->
         && s.blobs.lock().unwrap().contains_key(&piece.to_string())
     {
         let v1 = cid::Cid::new_v1(0xf101, cid::multihash::Multihash::<64>::wrap(0x1012, &root).unwrap());
-        return (StatusCode::OK, serde_json::json!({ "pieceCID": v1.to_string() }).to_string()).into_response();
+        return (StatusCode::OK, serde_json::json!({ "pieceCID": v1.to_string() }).to_string())
+            .into_response();
     }
     let id = format!("upload-{}", s.next_upload.fetch_add(1, Ordering::Relaxed));
     s.uploads.lock().unwrap().insert(id.clone(), (hash.to_string(), size));
     (StatusCode::CREATED, [(header::LOCATION, format!("/pdp/piece/upload/{id}"))]).into_response()
 }
 
-async fn pdp_v0_upload(State(s): State<Shared>, headers: HeaderMap, Path(id): Path<String>, body: Body) -> Response {
+async fn pdp_v0_upload(
+    State(s): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> Response {
     if !authorized(&s, &headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
@@ -183,7 +197,7 @@ fn query(uri: &Uri, key: &str) -> Option<String> {
     uri.query()?.split('&').find_map(|kv| kv.strip_prefix(key)?.strip_prefix('=').map(str::to_string))
 }
 
-fn kubo_error(msg: String) -> Response {
+fn kubo_error(msg: &str) -> Response {
     let body = serde_json::json!({ "Message": msg, "Code": 0, "Type": "error" }).to_string();
     (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -203,12 +217,15 @@ fn file_part<'a>(headers: &HeaderMap, body: &'a [u8]) -> Option<&'a [u8]> {
 async fn kubo_add(State(s): State<Shared>, headers: HeaderMap, uri: Uri, body: Body) -> Response {
     s.requests.fetch_add(1, Ordering::Relaxed);
     if query(&uri, "cid-version").as_deref() != Some("1") {
-        return kubo_error("this node only answers cid-version=1".into());
+        return kubo_error("this node only answers cid-version=1");
     }
-    let Some(data) = file_part(&headers, &body) else { return kubo_error("no file part".into()) };
+    let Some(data) = file_part(&headers, &body) else { return kubo_error("no file part") };
     // kubo names a single-block file added with cid-version=1 by a raw-leaf sha2-256 CID. (Over
     // its 256 KiB chunk size the real node would answer a dag-pb root; the client takes either.)
-    let digest = Sha256::digest(data);
+    let mut digest = Sha256::digest(data);
+    if s.faults.wrong_name.load(Ordering::Relaxed) {
+        digest[0] ^= 1;
+    }
     let c = cid::Cid::new_v1(0x55, cid::multihash::Multihash::<64>::wrap(0x12, &digest).unwrap());
     s.blobs.lock().unwrap().insert(c.to_string(), data.to_vec());
     let line = serde_json::json!({ "Name": "blob", "Hash": c.to_string(), "Size": data.len().to_string() });
@@ -217,11 +234,13 @@ async fn kubo_add(State(s): State<Shared>, headers: HeaderMap, uri: Uri, body: B
 
 async fn kubo_cat(State(s): State<Shared>, uri: Uri) -> Response {
     s.requests.fetch_add(1, Ordering::Relaxed);
-    let Some(arg) = query(&uri, "arg") else { return kubo_error("argument \"ipfs-path\" is required".into()) };
-    let Ok(c) = cid::Cid::try_from(arg.as_str()) else { return kubo_error(format!("invalid path {arg:?}")) };
+    let Some(arg) = query(&uri, "arg") else {
+        return kubo_error("argument \"ipfs-path\" is required");
+    };
+    let Ok(c) = cid::Cid::try_from(arg.as_str()) else { return kubo_error(&format!("invalid path {arg:?}")) };
     match s.blobs.lock().unwrap().get(&c.to_string()) {
         Some(d) => s.faults.apply(d.clone()).into_response(),
-        None => kubo_error(format!("block was not found locally (offline): ipld: could not find {c}")),
+        None => kubo_error(&format!("block was not found locally (offline): ipld: could not find {c}")),
     }
 }
 
@@ -231,7 +250,10 @@ async fn kubo_cat(State(s): State<Shared>, uri: Uri) -> Response {
 const SIZES: [usize; 9] = [0, 1, 64, 127, 128, 254, 255, 100_000, 3 * 1024 * 1024 + 17];
 
 fn payload(size: usize, seed: u8) -> Bytes {
-    (0..size).map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed).collect::<Vec<_>>().into()
+    (0..size)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
+        .collect::<Vec<_>>()
+        .into()
 }
 
 fn backend(config: FilecoinConfig) -> FilecoinBackend {
@@ -252,7 +274,10 @@ async fn round_trips(da: &FilecoinBackend, kubo: bool) {
         assert_eq!(fc.piece.payload_size(), size as u64);
         if kubo {
             // ... then kubo's CID of the same bytes (raw leaf, sha2-256, as the cid crate makes it).
-            let want = cid::Cid::new_v1(0x55, cid::multihash::Multihash::<64>::wrap(0x12, &Sha256::digest(&data)).unwrap());
+            let want = cid::Cid::new_v1(
+                0x55,
+                cid::multihash::Multihash::<64>::wrap(0x12, &Sha256::digest(&data)).unwrap(),
+            );
             assert_eq!(&payload[v2.len()..], want.to_bytes().as_slice(), "size {size}");
         } else {
             assert_eq!(payload.len(), v2.len(), "size {size}: no locator");
@@ -309,6 +334,13 @@ async fn corruption_is_refused(s: &TestServer, da: &FilecoinBackend) {
         fault.store(false, Ordering::Relaxed);
     }
     assert_eq!(da.get(&c).await.unwrap(), data);
+    // A kubo that names the blob wrongly is caught at put time.
+    s.store.faults.wrong_name.store(true, Ordering::Relaxed);
+    if let Transport::Kubo = da.config().transport {
+        let r = da.put(payload(300, 1)).await;
+        assert!(matches!(&r, Err(DaError::Malformed { msg, .. }) if msg.contains("sha2-256")), "{r:?}");
+    }
+    s.store.faults.wrong_name.store(false, Ordering::Relaxed);
     // A one-byte payload flipped.
     let one = da.put(Bytes::from_static(&[0x42])).await.unwrap();
     s.store.faults.flip.store(true, Ordering::Relaxed);
@@ -369,7 +401,8 @@ async fn unknown_oversize_and_foreign_commitments() {
     trailing.push(0xff);
     let trailing = Commitment::Generic { da_layer: DA_LAYER_FILECOIN, payload: trailing.into() };
     let v2 = piece.to_v2_bytes();
-    let short = Commitment::Generic { da_layer: DA_LAYER_FILECOIN, payload: v2[..v2.len() - 1].to_vec().into() };
+    let short =
+        Commitment::Generic { da_layer: DA_LAYER_FILECOIN, payload: v2[..v2.len() - 1].to_vec().into() };
     for c in [&v1, &trailing, &short] {
         let r = pdp.get(c).await;
         assert!(matches!(r, Err(DaError::Malformed { backend: "filecoin", .. })), "{r:?}");
