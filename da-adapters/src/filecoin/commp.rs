@@ -360,6 +360,28 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        #[test]
+        fn any_split_gives_the_reference_piece(
+            size in 0usize..(3 * BATCH_IN),
+            seed: u8,
+            cuts in proptest::collection::vec(0usize..(3 * BATCH_IN), 0..8),
+        ) {
+            let data: Vec<u8> = (0..size).map(|i| (i as u8).wrapping_mul(seed | 1) ^ seed).collect();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (size + 1)).collect();
+            cuts.sort_unstable();
+            let mut c = CommP::new();
+            let mut at = 0;
+            for cut in cuts.into_iter().chain([size]) {
+                c.update(&data[at..cut]);
+                at = cut;
+            }
+            let piece = c.finish().unwrap();
+            proptest::prop_assert_eq!((piece.root(), piece.height()), reference(&data));
+        }
+    }
+
     #[test]
     fn zero_payload_tree_is_the_zero_subtree() {
         assert_eq!(commp(&[]).root(), zero_root(2));
