@@ -269,6 +269,10 @@ impl FromStr for Cid {
                 if rest.bytes().any(|c| c.is_ascii_uppercase()) {
                     return Err(CidError::BaseEncoding { base: "base16", msg: "upper-case digit" });
                 }
+                // The hex decoder would also take a `0x` prefix, which multibase has no place for.
+                if rest.starts_with("0x") {
+                    return Err(CidError::BaseEncoding { base: "base16", msg: "0x prefix" });
+                }
                 alloy_primitives::hex::decode(rest)
                     .map_err(|_| CidError::BaseEncoding { base: "base16", msg: "not hex" })?
             }
@@ -565,6 +569,11 @@ mod tests {
         assert_eq!(PieceCid::from_v2(&short), Err(CidError::DigestLength { got: 33, want: 34 }));
         assert!("".parse::<Cid>().is_err());
         assert_eq!("zabc".parse::<Cid>(), Err(CidError::Multibase('z')));
+        let hex = piece.to_v2().to_base16();
+        assert_eq!(hex.parse::<Cid>().unwrap(), piece.to_v2());
+        assert!(format!("f0x{}", &hex[1..]).parse::<Cid>().is_err());
+        assert!(hex.to_uppercase().replacen('F', "f", 1).parse::<Cid>().is_err());
+        assert!(piece.to_string().to_uppercase().parse::<Cid>().is_err(), "B (base32 upper) is not accepted");
     }
 
     #[test]

@@ -302,6 +302,11 @@ impl DaBackend for FilecoinBackend {
         let Some(mut fetched) = fetched else { return Err(DaError::NotFound(commitment.clone())) };
         // The size is part of the piece CID: read no more than it says, hashing as bytes arrive.
         let expected = size as usize;
+        if fetched.content_length().is_some_and(|n| n != size) {
+            debug!(target: "da::filecoin", piece = %fc.piece, expected, announced = ?fetched.content_length(),
+                "server announces another size than the piece holds");
+            return Err(DaError::CommitmentMismatch { commitment: commitment.clone() });
+        }
         let mut data = Vec::with_capacity(expected);
         let mut hasher = CommP::new();
         while let Some(chunk) = fetched.chunk().await.map_err(|e| chain(format!("reading the piece: {e}")))? {

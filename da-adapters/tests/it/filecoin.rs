@@ -431,3 +431,77 @@ async fn http_failures_are_chain_errors() {
     assert!(matches!(FilecoinBackend::new(FilecoinConfig::pdp("ftp://x")), Err(DaError::Chain { .. })));
     assert!(matches!(FilecoinBackend::new(FilecoinConfig::pdp("not a url")), Err(DaError::Chain { .. })));
 }
+
+/// A bare HTTP/1.1 server (std sockets, no framework) answering every request with `body` in
+/// chunked transfer encoding, so no length is announced and only the bytes tell.
+fn chunked_server(body: Vec<u8>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            // Skip the request head (GET requests have no body).
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            let mut out =
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n".to_vec();
+            for chunk in body.chunks(1000) {
+                out.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                out.extend_from_slice(chunk);
+                out.extend_from_slice(b"\r\n");
+            }
+            out.extend_from_slice(b"0\r\n\r\n");
+            let _ = stream.write_all(&out);
+        }
+    });
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_answers_without_a_length_are_checked_as_they_arrive() {
+    let data = payload(20_000, 5).to_vec();
+    let c = FilecoinCommitment { piece: commp(&data), locator: None }.to_commitment();
+    // The right bytes, streamed: served.
+    let da = backend(FilecoinConfig::pdp(chunked_server(data.clone())));
+    assert_eq!(da.get(&c).await.unwrap().to_vec(), data);
+    // One byte too many, one too few, one flipped: refused.
+    let mut longer = data.clone();
+    longer.push(0);
+    let mut flipped = data.clone();
+    flipped[12_345] ^= 0x80;
+    for bad in [longer, data[..data.len() - 1].to_vec(), flipped] {
+        let da = backend(FilecoinConfig::pdp(chunked_server(bad)));
+        let r = da.get(&c).await;
+        assert!(matches!(r, Err(DaError::CommitmentMismatch { .. })), "{:?}", r.map(|d| d.len()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn temporis_da_server_over_the_filecoin_backend() {
+    use temporis_da_adapters::server::{ServerConfig, router};
+    // The OP Alt-DA API in front of the backend, in front of the kubo-style node.
+    let kubo = serve(kubo_app(), None).await;
+    let da = backend(FilecoinConfig::kubo(&kubo.url));
+    let app = router(da, ServerConfig { auth_token: None, max_body_size: 1 << 20 });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let http = reqwest::Client::new();
+    let data = payload(70_000, 8).to_vec();
+    let raw = http.post(format!("{url}/put")).body(data.clone()).send().await.unwrap().bytes().await.unwrap();
+    let c = Commitment::decode(&raw).unwrap();
+    let Commitment::Generic { da_layer: DA_LAYER_FILECOIN, payload } = &c else { panic!("{c:?}") };
+    assert_eq!(FilecoinCommitment::decode(payload).unwrap().piece, commp(&data));
+    let r = http.get(format!("{url}/get/0x{}", hex::encode(&raw))).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), data);
+    // The node starts serving other bytes: the DA server answers an error, not the bytes.
+    kubo.store.faults.flip.store(true, Ordering::Relaxed);
+    let r = http.get(format!("{url}/get/0x{}", hex::encode(&raw))).send().await.unwrap();
+    assert_eq!(r.status(), 500);
+}
