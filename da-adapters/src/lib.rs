@@ -13,6 +13,7 @@ pub mod server;
 
 pub use calldata::CalldataBackend;
 pub use error::{DaError, Result};
+pub use filecoin::FilecoinBackend;
 pub use http::AltDaClient;
 pub use local::LocalBackend;
 pub use near::NearBackend;

@@ -2,6 +2,8 @@
 //! per backend (each starts the real peers it needs: anvil, HTTP servers on loopback).
 
 mod calldata;
+mod commitment;
+mod filecoin;
 mod near;
 mod replicated;
 mod server;
