@@ -5,10 +5,12 @@
 //! the backends' constants.
 
 use crate::calldata::{DEFAULT_INBOX, MAX_CALLDATA_BLOB};
+use crate::filecoin::FilecoinConfig;
 use crate::local::DEFAULT_MAX_BLOB_SIZE;
 use crate::near::NearConfig;
 use crate::{
-    AltDaClient, AnyBackend, CalldataBackend, DaError, LocalBackend, NearBackend, ReplicatedBackend, Result,
+    AltDaClient, AnyBackend, CalldataBackend, DaError, FilecoinBackend, LocalBackend, NearBackend,
+    ReplicatedBackend, Result,
 };
 use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
@@ -25,6 +27,8 @@ pub enum BackendKind {
     Polygon,
     /// The NEAR DA blob store (`--near.*`).
     Near,
+    /// Filecoin pieces through a Curio PDP piece API or a kubo RPC (`--filecoin.*`).
+    Filecoin,
     /// Another Alt-DA server (`--alt-da.url`).
     AltDa,
     /// Several of the others at once (`--replicated.*`).
@@ -39,6 +43,7 @@ impl BackendKind {
             Self::Ethereum => "ethereum",
             Self::Polygon => "polygon",
             Self::Near => "near",
+            Self::Filecoin => "filecoin",
             Self::AltDa => "alt-da",
             Self::Replicated => "replicated",
         }
@@ -114,6 +119,42 @@ pub struct NearArgs {
     pub namespace: Option<crate::near::Namespace>,
 }
 
+/// Settings of the Filecoin backend.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilecoinArgs {
+    /// API of `--filecoin.url`: `pdp` (a Curio PDP piece server) or `kubo` (a kubo RPC).
+    #[arg(
+        id = "filecoin.transport",
+        long = "filecoin.transport",
+        env = "TEMPORIS_DA_FILECOIN_TRANSPORT",
+        default_value = "pdp"
+    )]
+    pub transport: crate::filecoin::Transport,
+    /// Base URL of the piece server or kubo RPC.
+    #[arg(id = "filecoin.url", long = "filecoin.url", env = "TEMPORIS_DA_FILECOIN_URL")]
+    pub url: Option<String>,
+    /// Upload flow of the PDP transport: `put` (`PUT /piece/{cid}`) or `pdp-v0` (Curio's
+    /// `POST /pdp/piece` then upload).
+    #[arg(
+        id = "filecoin.pdp-upload",
+        long = "filecoin.pdp-upload",
+        env = "TEMPORIS_DA_FILECOIN_PDP_UPLOAD",
+        default_value = "put"
+    )]
+    pub pdp_upload: crate::filecoin::PdpUpload,
+    /// Bearer token for the piece server (Curio PDP wants a JWT).
+    #[arg(
+        id = "filecoin.auth-token",
+        long = "filecoin.auth-token",
+        env = "TEMPORIS_DA_FILECOIN_AUTH_TOKEN",
+        hide_env_values = true
+    )]
+    pub auth_token: Option<String>,
+    /// Timeout of one request, in seconds.
+    #[arg(id = "filecoin.timeout", long = "filecoin.timeout", env = "TEMPORIS_DA_FILECOIN_TIMEOUT", default_value_t = crate::filecoin::DEFAULT_TIMEOUT.as_secs())]
+    pub timeout_secs: u64,
+}
+
 /// Settings of remote Alt-DA servers.
 #[derive(Debug, Clone, clap::Args)]
 pub struct AltDaArgs {
@@ -172,6 +213,9 @@ pub struct DaArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub near: NearArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub filecoin: FilecoinArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub alt_da: AltDaArgs,
@@ -278,6 +322,16 @@ impl DaArgs {
                 config.max_blob_size = self.max_blob_size;
                 one(AnyBackend::new(NearBackend::new(config)?))
             }
+            BackendKind::Filecoin => {
+                let f = &self.filecoin;
+                let url = f.url.as_deref().ok_or_else(|| config_err("--filecoin.url is required"))?;
+                let mut config = FilecoinConfig::new(f.transport, url);
+                config.pdp_upload = f.pdp_upload;
+                config.auth_token = f.auth_token.clone();
+                config.timeout = std::time::Duration::from_secs(f.timeout_secs);
+                config.max_blob_size = self.max_blob_size;
+                one(AnyBackend::new(FilecoinBackend::new(config)?))
+            }
             BackendKind::AltDa => {
                 if self.alt_da.urls.is_empty() {
                     return Err(config_err("--alt-da.url is required"));
@@ -329,6 +383,8 @@ mod tests {
             "0x00000000000000000000000000000000000000aa",
             "--near.namespace",
             "1:1337",
+            "--filecoin.transport",
+            "kubo",
         ])
         .unwrap()
         .da;
@@ -342,6 +398,8 @@ mod tests {
         assert_eq!((ns.version, ns.id), (1, 1337));
         assert!(Cli::try_parse_from(["x", "--backend", "nope"]).is_err());
         assert!(Cli::try_parse_from(["x", "--near.namespace", "x"]).is_err());
+        assert_eq!(c.filecoin.transport, crate::filecoin::Transport::Kubo);
+        assert!(Cli::try_parse_from(["x", "--filecoin.transport", "ftp"]).is_err());
         assert!(Cli::try_parse_from(["x", "--ethereum.inbox", "0x12"]).is_err());
     }
 
@@ -354,6 +412,7 @@ mod tests {
         assert!(err(&["x", "--backend", "ethereum"]).await.contains("--ethereum.private-key"));
         assert!(err(&["x", "--backend", "polygon"]).await.contains("--polygon.rpc-url"));
         assert!(err(&["x", "--backend", "alt-da"]).await.contains("--alt-da.url"));
+        assert!(err(&["x", "--backend", "filecoin"]).await.contains("--filecoin.url"));
         assert!(
             err(&["x", "--backend", "near", "--near.rpc-url", "http://n:3030"])
                 .await
