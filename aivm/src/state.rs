@@ -152,6 +152,31 @@ impl State {
         self.dirty.insert(address);
     }
 
+    /// Sets the balance of `address`, creating the account if needed (deposits mint this way).
+    pub fn set_balance(&mut self, address: Address, balance: U256) {
+        let empty = AccountView { balance: U256::ZERO, nonce: 0, code_hash: KECCAK256_EMPTY };
+        self.accounts.entry(address).or_insert_with(|| Account::new(&address, empty)).view.balance = balance;
+        self.dirty.insert(address);
+    }
+
+    /// Sets storage `slot` of the existing account `address` (zero clears it); returns whether
+    /// the account exists.
+    pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) -> bool {
+        let Some(account) = self.accounts.get_mut(&address) else { return false };
+        account.set_slot(slot, value);
+        self.dirty.insert(address);
+        true
+    }
+
+    /// Deletes an account with its storage; returns whether it existed.
+    pub fn remove_account(&mut self, address: &Address) -> bool {
+        let existed = self.accounts.remove(address).is_some();
+        if existed {
+            self.dirty.insert(*address);
+        }
+        existed
+    }
+
     /// Records the hash of block `number`, for `BLOCKHASH`; hashes older than the last
     /// [`BLOCK_HASH_HISTORY`] blocks are dropped.
     pub fn set_block_hash(&mut self, number: u64, hash: B256) {

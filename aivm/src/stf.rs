@@ -12,6 +12,8 @@ use alloy::consensus::{
     Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction, TxEnvelope, TxType,
 };
 use alloy::eips::Encodable2718;
+use alloy::eips::eip2935::HISTORY_STORAGE_ADDRESS;
+use alloy::eips::eip4788::SYSTEM_ADDRESS;
 use alloy_primitives::{Address, B256, Bloom, Log, TxKind, U256};
 use revm::context::{BlockEnv, CfgEnv, Evm, TxEnv};
 use revm::context_interface::ContextTr;
@@ -23,7 +25,7 @@ use revm::handler::instructions::EthInstructions;
 use revm::inspector::NoOpInspector;
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
-use revm::{Context, DatabaseCommit, ExecuteEvm, InspectEvm, Inspector, Journal};
+use revm::{Context, DatabaseCommit, ExecuteEvm, InspectEvm, Inspector, Journal, SystemCallEvm};
 use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
 
 use crate::precompiles::{AivmPrecompileSet, AivmPrecompiles};
@@ -60,6 +62,9 @@ pub struct BlockInput {
     pub gas_limit: u64,
     /// `PREVRANDAO` (the header's mix hash).
     pub prevrandao: B256,
+    /// Hash of the parent block: what `BLOCKHASH(number - 1)` returns and what the EIP-2935
+    /// history contract records at the start of the block.
+    pub parent_hash: B256,
 }
 
 impl BlockInput {
@@ -293,6 +298,9 @@ impl Executor {
     }
 
     fn evm<'a, I>(&self, state: &'a mut State, block: &BlockInput, inspector: I) -> AivmEvm<'a, I> {
+        if let Some(parent) = block.number.checked_sub(1) {
+            state.set_block_hash(parent, block.parent_hash);
+        }
         let mut cfg = CfgEnv::new_with_spec(self.spec);
         cfg.chain_id = self.chain_id;
         let mut ctx = AivmContext::new(state, self.spec);
@@ -369,6 +377,37 @@ impl Executor {
     }
 }
 
+/// EIP-2935 (Prague): before the first transaction, the system address calls the history
+/// contract with the parent hash, which stores it at slot `(number - 1) % 8191`. Like the
+/// other clients, the call is skipped when the contract has no code (it is a genesis
+/// predeploy) and its gas counts toward nothing; only the contract's own storage changes are
+/// kept (not the system address's, which a system call does not create).
+fn apply_history_storage<I>(evm: &mut AivmEvm<'_, I>, block: &BlockInput) -> Result<(), ExecError>
+where
+    I: for<'a> Inspector<AivmContext<'a>>,
+{
+    if !evm.ctx.cfg.spec.is_enabled_in(SpecId::PRAGUE) || block.number == 0 {
+        return Ok(());
+    }
+    let has_code = evm
+        .ctx
+        .db_mut()
+        .account(&HISTORY_STORAGE_ADDRESS)
+        .is_some_and(|a| a.code_hash != alloy_primitives::KECCAK256_EMPTY);
+    if !has_code {
+        return Ok(());
+    }
+    let mut out = evm
+        .system_call_with_caller(SYSTEM_ADDRESS, HISTORY_STORAGE_ADDRESS, block.parent_hash.into())
+        .map_err(|e| ExecError::Evm(format!("EIP-2935 system call: {e}")))?;
+    if !out.result.is_success() {
+        return Err(ExecError::Evm(format!("EIP-2935 system call failed: {:?}", out.result)));
+    }
+    out.state.retain(|address, _| *address == HISTORY_STORAGE_ADDRESS);
+    evm.ctx.db_mut().commit(out.state);
+    Ok(())
+}
+
 /// The transaction environment revm runs `tx` in.
 pub fn tx_env(tx: &Recovered<TxEnvelope>) -> Result<TxEnv, InvalidTx> {
     let inner = tx.inner();
@@ -420,6 +459,8 @@ where
     let mut rejected = Vec::new();
     let mut cumulative = 0u64;
     let mut logs_bloom = Bloom::ZERO;
+
+    apply_history_storage(evm, block)?;
 
     for (index, tx) in txs.iter().enumerate() {
         let hash = *tx.tx_hash();
