@@ -4,7 +4,7 @@
 //! keys a block touches, not the size of the state).
 //!
 //! `cargo bench -p temporis-aivm --bench stf` (release); `AIVM_BENCH_TXS` (default 10000) and
-//! `AIVM_BENCH_BACKGROUND` (default "0,1000000", comma-separated) change N and B.
+//! `AIVM_BENCH_BACKGROUND` (default "0,100000,1000000", comma-separated) change N and B.
 
 use std::time::Instant;
 
@@ -73,14 +73,14 @@ fn run(
     state: &mut State,
     number: u64,
     txs: &[Recovered<TxEnvelope>],
+    options: ExecOptions,
 ) -> BlockOutcome {
     let start = Instant::now();
-    let out =
-        executor.execute_block(state, &block(number), txs, &ExecOptions::default()).expect("block executes");
+    let out = executor.execute_block(state, &block(number), txs, &options).expect("block executes");
     let secs = start.elapsed().as_secs_f64();
     assert!(out.rejected.is_empty(), "{name}: {:?}", out.rejected.first());
     println!(
-        "{name:<16} txs={:>6} background={background:>8} gas={:>11} time={:>8.1} ms  {:>7.1} Mgas/s  {:>8.0} tx/s",
+        "{name:<18} txs={:>6} background={background:>8} gas={:>11} time={:>8.1} ms  {:>7.1} Mgas/s  {:>8.0} tx/s",
         txs.len(),
         out.gas_used,
         secs * 1e3,
@@ -92,7 +92,7 @@ fn run(
 
 fn main() {
     let n: u64 = env_or("AIVM_BENCH_TXS", 10_000);
-    let backgrounds: Vec<usize> = env_or("AIVM_BENCH_BACKGROUND", "0,1000000".to_string())
+    let backgrounds: Vec<usize> = env_or("AIVM_BENCH_BACKGROUND", "0,100000,1000000".to_string())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
@@ -154,9 +154,31 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
 
-        run("eth-transfer", background, &executor, &mut state, 1, &transfers);
-        run("erc20-mint", background, &executor, &mut state, 2, &mints);
-        let out = run("erc20-transfer", background, &executor, &mut state, 3, &erc20);
+        let plain = ExecOptions::default();
+        let per_tx = ExecOptions { per_tx_roots: true, ..Default::default() };
+        // The prover's mode (a root after every transaction), on a copy of the same pre-state.
+        let mut copy = state.clone();
+        run("eth-transfer+roots", background, &executor, &mut copy, 1, &transfers, per_tx);
+        drop(copy);
+        // The root alone: the accounts an ETH-transfer block changes (senders, recipients),
+        // set directly on another copy, then one state root.
+        let mut copy = state.clone();
+        for (k, to) in keys.iter().zip(&recipients) {
+            copy.set_balance(k.address(), U256::from(1));
+            copy.set_balance(*to, U256::from(1));
+        }
+        let t = Instant::now();
+        let _ = copy.state_root();
+        println!(
+            "{:<18} keys={:>6} background={background:>8} time={:>8.1} ms",
+            "state-root-only",
+            2 * keys.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
+        drop(copy);
+        run("eth-transfer", background, &executor, &mut state, 1, &transfers, plain);
+        run("erc20-mint", background, &executor, &mut state, 2, &mints, plain);
+        let out = run("erc20-transfer", background, &executor, &mut state, 3, &erc20, plain);
         // The incremental root is the real one (checked once, outside the timing).
         if background <= 100_000 {
             assert_eq!(out.state_root, state.state_root_from_scratch());

@@ -228,7 +228,9 @@ impl State {
     /// The state root: brings the account trie up to date with the accounts changed since the
     /// last call (their storage roots first) and hashes the changed paths.
     pub fn state_root(&mut self) -> B256 {
-        for address in self.dirty.drain() {
+        // Taken, not drained: draining keeps the set's capacity, and clearing a table once
+        // sized for a whole genesis costs a scan of all of it at every per-transaction root.
+        for address in std::mem::take(&mut self.dirty) {
             match self.accounts.get_mut(&address) {
                 Some(account) => {
                     let value = alloy::rlp::encode(account.trie_account());
