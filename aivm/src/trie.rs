@@ -297,4 +297,43 @@ mod tests {
         }
         assert_eq!(trie.root(), full_root(&model));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Random inserts, overwrites and removals over keys drawn from four byte values (so
+        /// that keys share long prefixes and extension nodes split and merge), with roots taken
+        /// in between: always the root `HashBuilder` computes from scratch.
+        #[test]
+        fn random_updates_match_hash_builder(
+            ops in proptest::collection::vec(
+                (proptest::collection::vec(0usize..4, 32), proptest::prelude::any::<u8>(), 0u8..5),
+                1..160,
+            )
+        ) {
+            const BYTES: [u8; 4] = [0x00, 0x01, 0x10, 0xff];
+            let mut trie = Trie::new();
+            let mut model = BTreeMap::new();
+            for (key, value, action) in ops {
+                let key = B256::from(std::array::from_fn::<u8, 32, _>(|i| BYTES[key[i]]));
+                match action {
+                    0 => {
+                        // Mostly an existing key (random keys of this space rarely collide).
+                        let victim = model.keys().nth(usize::from(value) % model.len().max(1));
+                        let victim = victim.copied().unwrap_or(key);
+                        proptest::prop_assert_eq!(trie.remove(&victim), model.remove(&victim).is_some());
+                    }
+                    1 => proptest::prop_assert_eq!(trie.root(), full_root(&model)),
+                    _ => {
+                        // Values of 1 to 40 bytes: short leaves get embedded, long ones hashed.
+                        let v = vec![value | 1; 1 + usize::from(value) % 40];
+                        trie.insert(&key, v.clone());
+                        model.insert(key, v);
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(trie.len(), model.len());
+            proptest::prop_assert_eq!(trie.root(), full_root(&model));
+        }
+    }
 }

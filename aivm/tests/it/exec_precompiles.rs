@@ -113,3 +113,43 @@ fn registration_is_confined_to_the_aivm_range() {
     assert!(matches!(err, AivmError::PrecompileAddressTaken { by: "test", .. }), "{err}");
     assert_eq!(set.len(), 1);
 }
+
+/// Counts interpreter steps and logs.
+#[derive(Debug, Default)]
+struct Counter {
+    steps: usize,
+    logs: usize,
+}
+
+impl<CTX> revm::Inspector<CTX> for Counter {
+    fn step(&mut self, _: &mut revm::interpreter::Interpreter, _: &mut CTX) {
+        self.steps += 1;
+    }
+    fn log(&mut self, _: &mut CTX, _: alloy_primitives::Log) {
+        self.logs += 1;
+    }
+}
+
+#[test]
+fn an_inspected_block_has_the_same_outcome_and_sees_every_step() {
+    let k = keys(2);
+    let genesis = genesis_json(&[k[0].address()], U256::from(10u128.pow(20)), &[]);
+    let txs = vec![
+        eip1559(&k[0], 0, TxKind::Create, U256::ZERO, crate::anvil_diff::market_token_initcode(), 3_000_000),
+        eip1559(&k[0], 1, TxKind::Call(k[1].address()), U256::from(5), Bytes::new(), 21_000),
+    ];
+    let executor = Executor::new(crate::CHAIN_ID);
+    let options = ExecOptions { per_tx_roots: true, ..Default::default() };
+    let mut plain_state = State::from_genesis_json(&genesis).unwrap();
+    let plain = executor.execute_block(&mut plain_state, &test_block(1), &txs, &options).unwrap();
+    let mut counter = Counter::default();
+    let mut inspected_state = State::from_genesis_json(&genesis).unwrap();
+    let inspected = executor
+        .execute_block_inspected(&mut inspected_state, &test_block(1), &txs, &options, &mut counter)
+        .unwrap();
+    assert_eq!(plain.state_root, inspected.state_root);
+    assert_eq!(plain.per_tx_state_roots, inspected.per_tx_state_roots);
+    assert_eq!(plain.receipts, inspected.receipts);
+    assert!(counter.steps > 100, "the constructor ran under the inspector");
+    assert_eq!(counter.logs, 0, "the token's constructor mints nothing");
+}
