@@ -14,7 +14,7 @@ use alloy::consensus::{
 use alloy::eips::Encodable2718;
 use alloy::eips::eip2935::HISTORY_STORAGE_ADDRESS;
 use alloy::eips::eip4788::SYSTEM_ADDRESS;
-use alloy_primitives::{Address, B256, Bloom, Log, TxKind, U256};
+use alloy_primitives::{Address, B256, Bloom, Log, U256};
 use revm::context::{BlockEnv, CfgEnv, Evm, TxEnv};
 use revm::context_interface::ContextTr;
 use revm::context_interface::block::BlobExcessGasAndPrice;
@@ -343,19 +343,19 @@ impl Executor {
         run_block(&mut evm, block, txs, options, true)
     }
 
-    /// Replays the block on a copy of the pre-state `state` up to transaction `index` and
-    /// traces that one with revm-inspectors' [`TracingInspector`] (what `debug_traceTransaction`
-    /// serves: turn it into a geth or parity trace with its builders).
+    /// Replays the block on its pre-state `state` up to transaction `index` and traces that
+    /// one with revm-inspectors' [`TracingInspector`] (what `debug_traceTransaction` serves:
+    /// turn it into a geth or parity trace with its builders). The pre-state is taken by value
+    /// (the replay consumes it): hand over a snapshot, or clone.
     pub fn trace_transaction(
         &self,
-        state: &State,
+        mut state: State,
         block: &BlockInput,
         txs: &[Recovered<TxEnvelope>],
         index: usize,
         config: TracingInspectorConfig,
     ) -> Result<(TracingInspector, ExecutionResult<HaltReason>), ExecError> {
         let target = txs.get(index).ok_or(ExecError::NoSuchTransaction { index, len: txs.len() })?;
-        let mut state = state.clone();
         let strict = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::FailBlock };
         let before = {
             let mut evm = self.evm(&mut state, block, NoOpInspector);
@@ -422,10 +422,7 @@ pub fn tx_env(tx: &Recovered<TxEnvelope>) -> Result<TxEnv, InvalidTx> {
         gas_limit: inner.gas_limit(),
         // For legacy and EIP-2930 transactions this is the gas price, else the max fee.
         gas_price: inner.max_fee_per_gas(),
-        kind: match inner.kind() {
-            TxKind::Create => TxKind::Create,
-            TxKind::Call(to) => TxKind::Call(to),
-        },
+        kind: inner.kind(),
         value: inner.value(),
         data: inner.input().clone(),
         nonce: inner.nonce(),

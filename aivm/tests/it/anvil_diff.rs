@@ -319,7 +319,7 @@ async fn trace_matches_anvil_struct_logs() -> eyre::Result<()> {
     let executor = Executor::new(crate::CHAIN_ID);
     let opts = GethDefaultTracingOptions::default();
     let (inspector, result) = executor.trace_transaction(
-        &state,
+        state,
         &block_input(&block.header),
         txs,
         6,

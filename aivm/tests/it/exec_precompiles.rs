@@ -39,7 +39,7 @@ fn model_info_is_reachable_from_a_transaction() {
     let block = test_block(1);
     let config = TracingInspectorConfig::default_geth();
 
-    let (_, found) = executor.trace_transaction(&state, &block, &txs, 0, config).unwrap();
+    let (_, found) = executor.trace_transaction(state.clone(), &block, &txs, 0, config).unwrap();
     assert!(found.is_success());
     let out = found.output().unwrap();
     assert_eq!(U256::from_be_slice(&out[..32]), U256::from(4096));
@@ -47,7 +47,7 @@ fn model_info_is_reachable_from_a_transaction() {
     // 21000 + calldata (32 non-zero bytes at 16 gas) + the precompile's fixed gas.
     assert_eq!(found.tx_gas_used(), 21_000 + 32 * 16 + MODEL_INFO_GAS);
 
-    let (_, unknown) = executor.trace_transaction(&state, &block, &txs, 1, config).unwrap();
+    let (_, unknown) = executor.trace_transaction(state.clone(), &block, &txs, 1, config).unwrap();
     assert!(!unknown.is_success());
     assert_eq!(unknown.output(), Some(&revert_reason("AIVM: unknown model")));
 
@@ -57,7 +57,7 @@ fn model_info_is_reachable_from_a_transaction() {
 
     // Without the precompile the address is an empty account: the call succeeds, returns nothing.
     let (_, plain) =
-        Executor::new(crate::CHAIN_ID).trace_transaction(&state, &block, &txs, 0, config).unwrap();
+        Executor::new(crate::CHAIN_ID).trace_transaction(state, &block, &txs, 0, config).unwrap();
     assert!(plain.is_success() && plain.output().unwrap().is_empty());
 }
 
