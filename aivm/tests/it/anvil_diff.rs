@@ -263,7 +263,8 @@ async fn block_matches_anvil_receipts_roots_and_accounts() -> eyre::Result<()> {
 
 #[tokio::test]
 async fn chained_blocks_match_anvil() -> eyre::Result<()> {
-    // Two blocks: the second spends what the first created, so the state carries over.
+    // Three blocks: the second spends what the first created, so the state carries over; the
+    // third runs contract code.
     let k = keys(3);
     let addrs: Vec<Address> = k.iter().map(|s| s.address()).collect();
     let genesis = genesis_json(&addrs[..1], U256::from(10u128.pow(20)), &[]);
@@ -273,6 +274,10 @@ async fn chained_blocks_match_anvil() -> eyre::Result<()> {
     let mut state = State::from_genesis_json(&genesis)?;
     crate::add_anvil_predeploys(&provider, &mut state).await?;
     let eth = U256::from(10u128.pow(18));
+    let token = addrs[0].create(2);
+    let mint = MarketToken::mintCall { to: addrs[0], amount: U256::from(1_000) }.abi_encode();
+    let transfer = MarketToken::transferCall { to: addrs[1], amount: U256::from(1) }.abi_encode();
+    let token_call = |data: Vec<u8>| Bytes::from(data);
 
     let blocks = [
         vec![
@@ -283,6 +288,13 @@ async fn chained_blocks_match_anvil() -> eyre::Result<()> {
             eip1559(&k[1], 0, TxKind::Call(addrs[2]), eth / U256::from(2), Bytes::new(), 21_000),
             eip1559(&k[2], 0, TxKind::Call(addrs[0]), eth / U256::from(4), Bytes::new(), 21_000),
         ],
+        // A contract block: an ERC-20 deployed, minted and transferred (no zero written over
+        // zero and no empty account touched, so anvil's root is Ethereum's here too).
+        vec![
+            eip1559(&k[0], 2, TxKind::Create, U256::ZERO, market_token_initcode(), 3_000_000),
+            eip1559(&k[0], 3, TxKind::Call(token), U256::ZERO, token_call(mint), 200_000),
+            eip1559(&k[0], 4, TxKind::Call(token), U256::ZERO, token_call(transfer), 200_000),
+        ],
     ];
     for (n, txs) in blocks.iter().enumerate() {
         send_all(&provider, txs).await?;
@@ -291,10 +303,12 @@ async fn chained_blocks_match_anvil() -> eyre::Result<()> {
         let block = provider.get_block_by_number(number.into()).await?.expect("mined block");
         let out =
             executor.execute_block(&mut state, &block_input(&block.header), txs, &ExecOptions::default())?;
+        assert!(out.rejected.is_empty() && out.receipts.iter().all(|r| r.status()), "{number}");
         assert_eq!(out.state_root, block.header.state_root, "state root of block {number}");
         assert_eq!(out.receipts_root, block.header.receipts_root, "receipts root of {number}");
         assert_eq!(out.gas_used, block.header.gas_used);
     }
+    assert_eq!(state.storage(&token, U256::from(2)), U256::from(1_000), "totalSupply (slot 2)");
     Ok(())
 }
 
