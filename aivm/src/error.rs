@@ -6,6 +6,20 @@ pub enum AivmError {
     /// The address is not an AIVM precompile.
     #[error("{0} is not in the AIVM precompile range 0x…0a00–0x…0aff")]
     NotAnAivmPrecompile(alloy_primitives::Address),
+    /// Two AIVM precompiles were registered at one address.
+    #[error("AIVM precompile address {address} is already taken by {by}")]
+    PrecompileAddressTaken {
+        /// The address.
+        address: alloy_primitives::Address,
+        /// Name of the precompile registered there first.
+        by: &'static str,
+    },
+    /// A genesis file could not be read.
+    #[error("bad genesis: {0}")]
+    Genesis(String),
+    /// Block execution failed.
+    #[error(transparent)]
+    Exec(#[from] crate::stf::ExecError),
 }
 
 /// Result with [`AivmError`].

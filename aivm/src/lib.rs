@@ -1,8 +1,15 @@
 #![doc = include_str!("../README.md")]
 
 mod error;
+pub mod precompiles;
+pub mod state;
+pub mod stf;
+pub mod trie;
 
 pub use error::{AivmError, Result};
+pub use precompiles::{AivmPrecompile, AivmPrecompileSet, AivmPrecompiles};
+pub use state::State;
+pub use stf::{BlockInput, BlockOutcome, ExecError, ExecOptions, Executor, InvalidTx};
 
 use alloy_primitives::Address;
 

@@ -1,0 +1,362 @@
+//! The world state the STF runs on: accounts, storage and code in memory, with a Merkle-Patricia
+//! trie per account's storage and one over the accounts, kept up to date incrementally.
+//!
+//! Writes go into the tries as they are committed (a transaction at a time); a root is computed
+//! only when asked for, re-hashing the trie nodes above the keys written since the previous root.
+//! Untouched accounts keep their cached storage roots and untouched subtrees their cached
+//! hashes, so the cost of a state root grows with the keys a block touches, not with the state.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+
+use alloy::genesis::GenesisAccount;
+use alloy_primitives::map::{AddressMap, AddressSet, B256Map, HashMap};
+use alloy_primitives::{Address, B256, Bytes, KECCAK256_EMPTY, U256, keccak256};
+use alloy_trie::{EMPTY_ROOT_HASH, HashBuilder, Nibbles, TrieAccount};
+use revm::bytecode::Bytecode;
+use revm::state::{Account as EvmAccount, AccountInfo};
+use revm::{Database, DatabaseCommit};
+
+use crate::trie::Trie;
+use crate::{AivmError, Result};
+
+/// How many recent block hashes `BLOCKHASH` can see.
+pub const BLOCK_HASH_HISTORY: u64 = 256;
+
+/// One account's balance, nonce and code hash (what the account trie commits to, with the
+/// storage root).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountView {
+    /// Balance in wei.
+    pub balance: U256,
+    /// Nonce.
+    pub nonce: u64,
+    /// `keccak256` of the code (`KECCAK256_EMPTY` for none).
+    pub code_hash: B256,
+}
+
+#[derive(Debug, Clone)]
+struct Account {
+    view: AccountView,
+    /// `keccak256(address)`, the account's key in the account trie, computed once.
+    hashed_address: B256,
+    storage: HashMap<U256, U256>,
+    storage_trie: Trie,
+}
+
+impl Account {
+    fn new(address: &Address, view: AccountView) -> Self {
+        Self {
+            view,
+            hashed_address: keccak256(address),
+            storage: HashMap::default(),
+            storage_trie: Trie::new(),
+        }
+    }
+
+    fn set_slot(&mut self, slot: U256, value: U256) {
+        let key = keccak256(slot.to_be_bytes::<32>());
+        if value.is_zero() {
+            self.storage.remove(&slot);
+            self.storage_trie.remove(&key);
+        } else {
+            self.storage.insert(slot, value);
+            self.storage_trie.insert(&key, alloy::rlp::encode(value));
+        }
+    }
+
+    fn trie_account(&mut self) -> TrieAccount {
+        TrieAccount {
+            nonce: self.view.nonce,
+            balance: self.view.balance,
+            storage_root: self.storage_trie.root(),
+            code_hash: self.view.code_hash,
+        }
+    }
+}
+
+/// The world state: accounts, storage, code and recent block hashes, with incremental tries.
+///
+/// It is the `revm` database of the STF (`&mut State` implements [`Database`] and
+/// [`DatabaseCommit`]); nothing is read from elsewhere, so execution never waits on I/O.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    accounts: AddressMap<Account>,
+    codes: B256Map<Bytecode>,
+    block_hashes: BTreeMap<u64, B256>,
+    account_trie: Trie,
+    /// Accounts changed since the account trie was last brought up to date.
+    dirty: AddressSet,
+}
+
+impl State {
+    /// An empty state (its root is the empty trie root).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A state holding a geth-style genesis `alloc` (address → balance, nonce, code, storage).
+    pub fn from_genesis_alloc<'a>(
+        alloc: impl IntoIterator<Item = (&'a Address, &'a GenesisAccount)>,
+    ) -> Self {
+        let mut state = Self::new();
+        for (address, account) in alloc {
+            let storage = account.storage.iter().flatten().map(|(k, v)| ((*k).into(), (*v).into()));
+            state.insert_account(
+                *address,
+                account.balance,
+                account.nonce.unwrap_or_default(),
+                account.code.clone().unwrap_or_default(),
+                storage,
+            );
+        }
+        state
+    }
+
+    /// A state from a genesis JSON file's text: either a whole geth/anvil genesis (with an
+    /// `alloc` field) or a bare `alloc` object.
+    pub fn from_genesis_json(json: &str) -> Result<Self> {
+        let value: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| AivmError::Genesis(e.to_string()))?;
+        let alloc = value.get("alloc").cloned().unwrap_or(value);
+        let alloc: BTreeMap<Address, GenesisAccount> =
+            serde_json::from_value(alloc).map_err(|e| AivmError::Genesis(e.to_string()))?;
+        Ok(Self::from_genesis_alloc(&alloc))
+    }
+
+    /// Sets an account (replacing any previous one, storage included).
+    pub fn insert_account(
+        &mut self,
+        address: Address,
+        balance: U256,
+        nonce: u64,
+        code: Bytes,
+        storage: impl IntoIterator<Item = (U256, U256)>,
+    ) {
+        let code_hash = if code.is_empty() {
+            KECCAK256_EMPTY
+        } else {
+            // Bytes that look like an EIP-7702 delegation but are malformed are kept as legacy
+            // code (which halts on its first byte, 0xEF), as any client would run them.
+            let bytecode =
+                Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code));
+            let hash = bytecode.hash_slow();
+            self.codes.insert(hash, bytecode);
+            hash
+        };
+        let mut account = Account::new(&address, AccountView { balance, nonce, code_hash });
+        for (slot, value) in storage {
+            account.set_slot(slot, value);
+        }
+        self.accounts.insert(address, account);
+        self.dirty.insert(address);
+    }
+
+    /// Sets the balance of `address`, creating the account if needed (deposits mint this way).
+    pub fn set_balance(&mut self, address: Address, balance: U256) {
+        let empty = AccountView { balance: U256::ZERO, nonce: 0, code_hash: KECCAK256_EMPTY };
+        self.accounts.entry(address).or_insert_with(|| Account::new(&address, empty)).view.balance = balance;
+        self.dirty.insert(address);
+    }
+
+    /// Sets storage `slot` of the existing account `address` (zero clears it); returns whether
+    /// the account exists.
+    pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) -> bool {
+        let Some(account) = self.accounts.get_mut(&address) else { return false };
+        account.set_slot(slot, value);
+        self.dirty.insert(address);
+        true
+    }
+
+    /// Deletes an account with its storage; returns whether it existed.
+    pub fn remove_account(&mut self, address: &Address) -> bool {
+        let existed = self.accounts.remove(address).is_some();
+        if existed {
+            self.dirty.insert(*address);
+        }
+        existed
+    }
+
+    /// Records the hash of block `number`, for `BLOCKHASH`; hashes older than the last
+    /// [`BLOCK_HASH_HISTORY`] blocks are dropped.
+    pub fn set_block_hash(&mut self, number: u64, hash: B256) {
+        self.block_hashes.insert(number, hash);
+        let keep_from = number.saturating_sub(BLOCK_HASH_HISTORY);
+        self.block_hashes = self.block_hashes.split_off(&keep_from);
+    }
+
+    /// The account at `address`, if it exists.
+    pub fn account(&self, address: &Address) -> Option<AccountView> {
+        self.accounts.get(address).map(|a| a.view)
+    }
+
+    /// The value of storage `slot` of `address` (zero if unset).
+    pub fn storage(&self, address: &Address, slot: U256) -> U256 {
+        self.accounts.get(address).and_then(|a| a.storage.get(&slot).copied()).unwrap_or_default()
+    }
+
+    /// The code with hash `code_hash`.
+    pub fn code(&self, code_hash: &B256) -> Option<Bytes> {
+        self.codes.get(code_hash).map(Bytecode::original_bytes)
+    }
+
+    /// Number of accounts.
+    pub fn len(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Whether no account exists.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty()
+    }
+
+    /// Iterates over all accounts.
+    pub fn accounts(&self) -> impl Iterator<Item = (&Address, AccountView)> {
+        self.accounts.iter().map(|(a, acc)| (a, acc.view))
+    }
+
+    /// Iterates over the non-zero storage slots of `address`.
+    pub fn storage_slots(&self, address: &Address) -> impl Iterator<Item = (U256, U256)> + '_ {
+        self.accounts.get(address).into_iter().flat_map(|a| a.storage.iter().map(|(k, v)| (*k, *v)))
+    }
+
+    /// The storage root of `address` (the empty root for an absent account).
+    pub fn storage_root(&mut self, address: &Address) -> B256 {
+        self.accounts.get_mut(address).map_or(EMPTY_ROOT_HASH, |a| a.storage_trie.root())
+    }
+
+    /// The state root: brings the account trie up to date with the accounts changed since the
+    /// last call (their storage roots first) and hashes the changed paths.
+    pub fn state_root(&mut self) -> B256 {
+        // Taken, not drained: draining keeps the set's capacity, and clearing a table once
+        // sized for a whole genesis costs a scan of all of it at every per-transaction root.
+        for address in std::mem::take(&mut self.dirty) {
+            match self.accounts.get_mut(&address) {
+                Some(account) => {
+                    let value = alloy::rlp::encode(account.trie_account());
+                    self.account_trie.insert(&account.hashed_address, value);
+                }
+                None => {
+                    self.account_trie.remove(&keccak256(address));
+                }
+            }
+        }
+        self.account_trie.root()
+    }
+
+    /// The state root computed from scratch, from sorted leaves with alloy-trie's
+    /// `HashBuilder`, ignoring every cache. Slow (it hashes the whole state); it exists to check
+    /// [`State::state_root`].
+    pub fn state_root_from_scratch(&self) -> B256 {
+        let mut leaves: Vec<(B256, Vec<u8>)> = self
+            .accounts
+            .iter()
+            .map(|(address, account)| {
+                let mut slots: Vec<(B256, Vec<u8>)> = account
+                    .storage
+                    .iter()
+                    .map(|(k, v)| (keccak256(k.to_be_bytes::<32>()), alloy::rlp::encode(v)))
+                    .collect();
+                let storage_root = root_of_sorted(&mut slots);
+                let trie_account = TrieAccount {
+                    nonce: account.view.nonce,
+                    balance: account.view.balance,
+                    storage_root,
+                    code_hash: account.view.code_hash,
+                };
+                (keccak256(address), alloy::rlp::encode(trie_account))
+            })
+            .collect();
+        root_of_sorted(&mut leaves)
+    }
+
+    /// Applies one transaction's state changes (as revm's journal hands them out).
+    fn apply(&mut self, address: Address, account: EvmAccount) {
+        if !account.is_touched() {
+            return;
+        }
+        // EIP-161: an empty account that a transaction touched is deleted; so is a destroyed
+        // one (since Cancun only an account created in the same transaction can be).
+        if account.is_selfdestructed() || account.is_empty() {
+            if self.accounts.remove(&address).is_some() {
+                self.dirty.insert(address);
+            }
+            return;
+        }
+        let created = account.is_created();
+        let AccountInfo { balance, nonce, code_hash, code, .. } = account.info;
+        if let Some(code) = code
+            && code_hash != KECCAK256_EMPTY
+        {
+            self.codes.entry(code_hash).or_insert(code);
+        }
+        let view = AccountView { balance, nonce, code_hash };
+        let entry = self.accounts.entry(address).or_insert_with(|| Account::new(&address, view));
+        if created {
+            // A fresh contract starts from empty storage, whatever lived at the address.
+            entry.storage.clear();
+            entry.storage_trie = Trie::new();
+        }
+        entry.view = view;
+        for (slot, value) in account.storage {
+            if value.is_changed() {
+                entry.set_slot(slot, value.present_value());
+            }
+        }
+        self.dirty.insert(address);
+    }
+}
+
+/// The root of a trie of (already hashed) keys, sorted here.
+fn root_of_sorted(leaves: &mut [(B256, Vec<u8>)]) -> B256 {
+    leaves.sort_unstable_by_key(|leaf| leaf.0);
+    let mut hb = HashBuilder::default();
+    for (key, value) in leaves.iter() {
+        hb.add_leaf(Nibbles::unpack(key), value);
+    }
+    hb.root()
+}
+
+impl Database for State {
+    type Error = Infallible;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
+        Ok(self.accounts.get(&address).map(|a| AccountInfo {
+            balance: a.view.balance,
+            nonce: a.view.nonce,
+            code_hash: a.view.code_hash,
+            account_id: None,
+            // Left out: revm asks `code_by_hash` only when the code runs, so plain transfers
+            // never clone it.
+            code: (a.view.code_hash == KECCAK256_EMPTY).then(Bytecode::default),
+        }))
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Infallible> {
+        // Every code hash in the state was inserted with its code, so a miss is only the empty
+        // code's hash (or a hash nothing refers to), and empty code is the right answer for both.
+        Ok(self.codes.get(&code_hash).cloned().unwrap_or_default())
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Infallible> {
+        Ok(Self::storage(self, &address, index))
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Infallible> {
+        Ok(self.block_hashes.get(&number).copied().unwrap_or_default())
+    }
+}
+
+impl DatabaseCommit for State {
+    fn commit(&mut self, changes: AddressMap<EvmAccount>) {
+        for (address, account) in changes {
+            self.apply(address, account);
+        }
+    }
+
+    fn commit_iter(&mut self, changes: &mut dyn Iterator<Item = (Address, EvmAccount)>) {
+        for (address, account) in changes {
+            self.apply(address, account);
+        }
+    }
+}
