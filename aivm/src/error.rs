@@ -6,6 +6,9 @@ pub enum AivmError {
     /// The address is not an AIVM precompile.
     #[error("{0} is not in the AIVM precompile range 0x…0a00–0x…0aff")]
     NotAnAivmPrecompile(alloy_primitives::Address),
+    /// A model or adapter is invalid, or inference failed.
+    #[error(transparent)]
+    Model(#[from] Box<crate::model::ModelError>),
 }
 
 /// Result with [`AivmError`].

@@ -1,8 +1,15 @@
 #![doc = include_str!("../README.md")]
 
+pub mod engine;
 mod error;
+pub mod kernels;
+pub mod model;
+pub mod pack;
+pub mod quant;
 
+pub use engine::{Output, infer, macs};
 pub use error::{AivmError, Result};
+pub use model::{Adapter, Model, ModelError};
 
 use alloy_primitives::Address;
 

@@ -1,0 +1,4 @@
+//! Kernel benchmark.
+#![allow(missing_docs)]
+
+fn main() {}

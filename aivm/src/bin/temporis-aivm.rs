@@ -1,0 +1,3 @@
+//! `temporis-aivm`: tools for AIVM models.
+
+fn main() {}

@@ -1,0 +1,6 @@
+//! Integration tests of `temporis-aivm` (one binary, one module per area).
+
+mod aivm_support;
+mod inference;
+mod kernels;
+mod model_format;
