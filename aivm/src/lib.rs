@@ -6,6 +6,7 @@ pub mod kernels;
 pub mod model;
 pub mod pack;
 pub mod quant;
+pub mod train;
 
 pub use engine::{Output, infer, macs};
 pub use error::{AivmError, Result};

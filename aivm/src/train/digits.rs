@@ -72,7 +72,9 @@ impl Digits {
             let bad = |what: &str| TrainError::Data(format!("line {}: {what}", n + 1));
             let vals: Vec<u8> = line
                 .split(',')
-                .map(|v| v.trim().parse::<f64>().ok().filter(|f| f.fract() == 0.0 && (0.0..=16.0).contains(f)))
+                .map(|v| {
+                    v.trim().parse::<f64>().ok().filter(|f| f.fract() == 0.0 && (0.0..=16.0).contains(f))
+                })
                 .map(|v| v.map(|f| f as u8))
                 .collect::<Option<_>>()
                 .ok_or_else(|| bad("values must be integers in 0..=16"))?;
@@ -151,7 +153,8 @@ mod tests {
         assert!(Digits::parse_csv("1,2,3").is_err());
         assert!(Digits::parse_csv(&line(3).replace("16", "17")).is_err());
         assert!(Digits::parse_csv("").is_err());
-        let (train, test) = Digits::parse_csv(&[line(1), line(2), line(3), line(4)].join("\n")).unwrap().split(0.25, 1);
+        let (train, test) =
+            Digits::parse_csv(&[line(1), line(2), line(3), line(4)].join("\n")).unwrap().split(0.25, 1);
         assert_eq!((train.len(), test.len()), (3, 1));
     }
 

@@ -16,7 +16,8 @@ use crate::{
     engine::infer_batch,
     model::{
         Activation, AdapterConfig, AdapterFiles, Architecture, FORMAT_VERSION, LayerConfig, LinearConfig,
-        LinearWeights, LoraWeights, ModelConfig, ModelError, ModelFiles, adapter::LoraQuant, verify::make_test_vector,
+        LinearWeights, LoraWeights, ModelConfig, ModelError, ModelFiles, adapter::LoraQuant,
+        verify::make_test_vector,
     },
     quant::Requant,
 };
@@ -115,7 +116,7 @@ impl Adam {
     }
 
     fn step(&mut self, loss: &Tensor) -> Result<()> {
-        let (b1, b2, eps) = (0.9, 0.999, 1e-8);
+        let (b1, b2, eps) = (0.9f64, 0.999f64, 1e-8f64);
         let grads = loss.backward()?;
         self.t += 1;
         let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
@@ -192,7 +193,8 @@ pub fn train_mlp(data: &Digits, opts: &TrainOptions) -> Result<FloatMlp> {
     let w2 = glorot(CLASSES, h, &mut rng, &dev)?;
     let b2 = Var::zeros(CLASSES, DType::F32, &dev)?;
     let x_all = Tensor::from_vec(data.float_inputs(), (data.len(), PIXELS), &dev)?;
-    let y_all = Tensor::from_vec(data.labels.iter().map(|&l| u32::from(l)).collect::<Vec<_>>(), data.len(), &dev)?;
+    let y_all =
+        Tensor::from_vec(data.labels.iter().map(|&l| u32::from(l)).collect::<Vec<_>>(), data.len(), &dev)?;
     let mut adam = Adam::new(vec![w1.clone(), b1.clone(), w2.clone(), b2.clone()], opts.lr)?;
     let pb = progress(opts.progress, opts.epochs as u64, "train");
     for _ in 0..opts.epochs {
@@ -225,7 +227,8 @@ impl FloatMlp {
         let mut logits = vec![0f32; n * CLASSES];
         for i in 0..n {
             for o in 0..h {
-                let s: f32 = (0..PIXELS).map(|j| x[i * PIXELS + j] * self.w1[o * PIXELS + j]).sum::<f32>() + self.b1[o];
+                let s: f32 = (0..PIXELS).map(|j| x[i * PIXELS + j] * self.w1[o * PIXELS + j]).sum::<f32>()
+                    + self.b1[o];
                 hid[i * h + o] = s.max(0.0);
             }
             for o in 0..CLASSES {
@@ -251,8 +254,9 @@ fn accuracy_of(pred: &[usize], labels: &[u8]) -> f64 {
     pred.iter().zip(labels).filter(|(p, l)| **p == usize::from(**l)).count() as f64 / labels.len() as f64
 }
 
+/// Largest magnitude; NaN if any value is NaN (so callers' finiteness checks see it).
 fn max_abs(v: &[f32]) -> f32 {
-    v.iter().fold(0f32, |m, x| m.max(x.abs()))
+    v.iter().fold(0f32, |m, x| if x.is_nan() || m.is_nan() { f32::NAN } else { m.max(x.abs()) })
 }
 
 /// Symmetric per-tensor int8 quantization: `(q, scale)` with `q = round(v / scale)`.
@@ -285,7 +289,12 @@ pub struct Scales {
 
 /// Post-training quantization of a float MLP into the integer format, with the hidden scale
 /// calibrated on `calib` and test vectors taken from its first `n_vectors` samples.
-pub fn quantize_mlp(mlp: &FloatMlp, calib: &Digits, name: &str, n_vectors: usize) -> Result<(ModelFiles, Scales)> {
+pub fn quantize_mlp(
+    mlp: &FloatMlp,
+    calib: &Digits,
+    name: &str,
+    n_vectors: usize,
+) -> Result<(ModelFiles, Scales)> {
     let h = mlp.hidden;
     let s_x = 1.0 / (16.0 * f64::from(INPUT_GAIN));
     let (w1q, s_w1) = quantize_i8(&mlp.w1)?;
@@ -307,7 +316,10 @@ pub fn quantize_mlp(mlp: &FloatMlp, calib: &Digits, name: &str, n_vectors: usize
     };
     let scales = Scales { input: s_x, w1: s_w1, hidden: s_h, w2: s_w2 };
     let mut metadata = BTreeMap::new();
-    metadata.insert("source".into(), "UCI optical recognition of handwritten digits (scikit-learn's digits.csv.gz), see ../DATA.md".into());
+    metadata.insert(
+        "source".into(),
+        "UCI optical recognition of handwritten digits (scikit-learn's digits.csv.gz), see ../DATA.md".into(),
+    );
     metadata.insert("input".into(), "8x8 image, x = 7 * pixel (pixel 0..=16), row-major".into());
     metadata.insert(
         "scales".into(),
@@ -325,7 +337,8 @@ pub fn quantize_mlp(mlp: &FloatMlp, calib: &Digits, name: &str, n_vectors: usize
         test_vectors: Vec::new(),
         metadata,
     };
-    let weights = [LinearWeights { weight: w1q, bias: Some(b1q) }, LinearWeights { weight: w2q, bias: Some(b2q) }];
+    let weights =
+        [LinearWeights { weight: w1q, bias: Some(b1q) }, LinearWeights { weight: w2q, bias: Some(b2q) }];
     let model = Model::from_parts(&config, &weights)?;
     let mut config = config;
     let inputs = calib.int8_inputs();
@@ -349,9 +362,16 @@ pub fn scales_of(model: &Model) -> Result<Scales> {
         .get("scales")
         .ok_or_else(|| TrainError::Quantization("model metadata has no scales".into()))?;
     let get = |k: &str| {
-        s.get(k).and_then(serde_json::Value::as_f64).ok_or_else(|| TrainError::Quantization(format!("scale {k} missing")))
+        s.get(k)
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| TrainError::Quantization(format!("scale {k} missing")))
     };
-    Ok(Scales { input: get("input")?, w1: get("fc1.weight")?, hidden: get("hidden")?, w2: get("fc2.weight")? })
+    Ok(Scales {
+        input: get("input")?,
+        w1: get("fc1.weight")?,
+        hidden: get("hidden")?,
+        w2: get("fc2.weight")?,
+    })
 }
 
 /// Hyper-parameters of [`finetune_lora`].
@@ -410,7 +430,8 @@ pub fn finetune_lora(
     let a2 = glorot(r, h, &mut rng, &dev)?;
     let bb2 = Var::zeros((CLASSES, r), DType::F32, &dev)?;
     let x_all = Tensor::from_vec(data.float_inputs(), (data.len(), PIXELS), &dev)?;
-    let y_all = Tensor::from_vec(data.labels.iter().map(|&l| u32::from(l)).collect::<Vec<_>>(), data.len(), &dev)?;
+    let y_all =
+        Tensor::from_vec(data.labels.iter().map(|&l| u32::from(l)).collect::<Vec<_>>(), data.len(), &dev)?;
     let mut adam = Adam::new(vec![a1.clone(), bb1.clone(), a2.clone(), bb2.clone()], opts.lr)?;
     let forward = |x: &Tensor| -> candle_core::Result<(Tensor, Tensor, Tensor, Tensor)> {
         let ax1 = x.matmul(&a1.t()?)?;
@@ -447,6 +468,11 @@ pub fn finetune_lora(
         let (aq, s_a) = quantize_i8(&flat(a.as_tensor())?)?;
         let (bq, s_b) = quantize_i8(&flat(b.as_tensor())?)?;
         let s_h8 = f64::from(max_abs(&flat(ax)?)) / 127.0;
+        if !s_h8.is_finite() || s_h8 == 0.0 {
+            return Err(TrainError::Quantization(format!(
+                "{name}: A·x is zero or not finite on the training set (training diverged?)"
+            )));
+        }
         quant.insert(
             name.to_owned(),
             LoraQuant {

@@ -6,3 +6,4 @@ mod inference;
 mod kernels;
 mod model_format;
 mod pack;
+mod shipped_models;
