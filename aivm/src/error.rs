@@ -20,6 +20,9 @@ pub enum AivmError {
     /// Block execution failed.
     #[error(transparent)]
     Exec(#[from] crate::stf::ExecError),
+    /// A model or adapter is invalid, or inference failed.
+    #[error(transparent)]
+    Model(#[from] Box<crate::model::ModelError>),
 }
 
 /// Result with [`AivmError`].

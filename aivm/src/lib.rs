@@ -1,12 +1,20 @@
 #![doc = include_str!("../README.md")]
 
+pub mod engine;
 mod error;
+pub mod kernels;
+pub mod model;
+pub mod pack;
 pub mod precompiles;
+pub mod quant;
 pub mod state;
 pub mod stf;
+pub mod train;
 pub mod trie;
 
+pub use engine::{Output, infer, macs};
 pub use error::{AivmError, Result};
+pub use model::{Adapter, Model, ModelError};
 pub use precompiles::{AivmPrecompile, AivmPrecompileSet, AivmPrecompiles};
 pub use state::State;
 pub use stf::{BlockInput, BlockOutcome, ExecError, ExecOptions, Executor, InvalidTx};

@@ -2,9 +2,16 @@
 //! the STF next to a real anvil (the pinned one in `.tools/bin`) fed the same genesis and the
 //! same signed transactions.
 
+mod aivm_support;
 mod anvil_diff;
+mod cli;
 mod exec_precompiles;
+mod inference;
+mod kernels;
+mod model_format;
+mod pack;
 mod rejections;
+mod shipped_models;
 mod state_root;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
