@@ -178,6 +178,9 @@ impl AdapterConfig {
             return Err(ModelError::InvalidTargetModules);
         }
         let targets = self.targets();
+        if targets.iter().collect::<std::collections::BTreeSet<_>>().len() != targets.len() {
+            return Err(ModelError::InvalidTargetModules);
+        }
         for t in &targets {
             if !self.temporis.targets.contains_key(*t) {
                 return Err(ModelError::TargetQuantMismatch((*t).to_owned()));

@@ -174,8 +174,8 @@ pub enum ModelError {
         /// Its value.
         value: String,
     },
-    /// `target_modules` is empty or not a list of names.
-    #[error("adapter_config.json: target_modules must be a non-empty list of layer names")]
+    /// `target_modules` is empty, not a list of names, or names a module twice.
+    #[error("adapter_config.json: target_modules must be a non-empty list of distinct layer names")]
     InvalidTargetModules,
     /// An adapter targets a module the base model does not have.
     #[error("adapter targets {0:?}, which is not a layer of the base model")]

@@ -168,6 +168,8 @@ fn adapter_defects() {
 
     let bad = with_adapter_config(&afiles, |v| v["target_modules"] = "fc.*".into());
     assert!(matches!(check(&bad), Err(ModelError::InvalidTargetModules)));
+    let bad = with_adapter_config(&afiles, |v| v["target_modules"] = serde_json::json!(["fc2", "fc2"]));
+    assert!(matches!(check(&bad), Err(ModelError::InvalidTargetModules)));
 
     let bad = with_adapter_config(&afiles, |v| v["peft_type"] = "IA3".into());
     assert!(matches!(check(&bad), Err(ModelError::NotLora(t)) if t == "IA3"));
