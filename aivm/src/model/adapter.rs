@@ -28,7 +28,7 @@ use super::{
 };
 use crate::{
     kernels::ExactMatmul,
-    model::config::{FORMAT_VERSION, TestVector},
+    model::config::{FORMAT_VERSION, MAX_PARAMETERS, TestVector},
     quant::Requant,
 };
 use alloy_primitives::B256;
@@ -288,8 +288,16 @@ impl Adapter {
                 actual: base.id(),
             });
         }
-        let mut st = TensorFile::parse(ADAPTER_WEIGHTS_FILE, &files.weights)?;
         let r = config.r;
+        let mut parameters = 0u64;
+        for t in config.targets() {
+            let l = base.config().linear(t).ok_or_else(|| ModelError::UnknownTarget(t.to_owned()))?;
+            parameters += r as u64 * (l.in_features + l.out_features) as u64;
+        }
+        if parameters > MAX_PARAMETERS {
+            return Err(ModelError::TooLarge { what: "adapter", parameters, max: MAX_PARAMETERS });
+        }
+        let mut st = TensorFile::parse(ADAPTER_WEIGHTS_FILE, &files.weights)?;
         let mut targets = BTreeMap::new();
         for t in config.targets() {
             let l = base.config().linear(t).ok_or_else(|| ModelError::UnknownTarget(t.to_owned()))?;

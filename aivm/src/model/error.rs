@@ -53,6 +53,16 @@ pub enum ModelError {
         /// The largest allowed.
         max: usize,
     },
+    /// The model or adapter has more parameters than [`super::config::MAX_PARAMETERS`].
+    #[error("the {what} has {parameters} parameters, at most {max} are allowed")]
+    TooLarge {
+        /// `model` or `adapter`.
+        what: &'static str,
+        /// Its parameter count.
+        parameters: u64,
+        /// The limit.
+        max: u64,
+    },
     /// A layer's input width is not the previous layer's output width.
     #[error("config.json: layer {layer:?} takes {found} inputs but receives {expected}")]
     LayerChain {
