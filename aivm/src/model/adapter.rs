@@ -131,7 +131,7 @@ impl AdapterConfig {
         v
     }
 
-    /// The target module names (checked to be a non-empty list of strings by [`Self::check`]).
+    /// The target module names (checked, when the config is parsed, to be distinct strings).
     pub fn targets(&self) -> Vec<&str> {
         self.target_modules
             .as_array()
