@@ -310,7 +310,9 @@ impl Adapter {
             targets.insert(t.to_owned(), Lora { r, a, b, a_kernel, b_kernel, quant });
         }
         st.finish()?;
-        Ok(Self { config, targets, id: files.id() })
+        let id = files.id();
+        tracing::debug!(target: "aivm::model", %id, base = %base.id(), r, targets = targets.len(), "adapter loaded");
+        Ok(Self { config, targets, id })
     }
 
     /// Builds an adapter in memory (through the file encoding).
