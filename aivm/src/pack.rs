@@ -201,6 +201,7 @@ pub fn pack(dir: &Path, out: &Path, chunk_size: usize, base: Option<&Path>) -> R
         });
     }
     let manifest = Manifest { format: MANIFEST_FORMAT.to_owned(), kind, id, chunk_size, files: entries };
+    tracing::debug!(target: "aivm::pack", %id, ?kind, chunks = manifest.chunk_hashes().len(), "packed");
     let mut json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
     json.push(b'\n');
     let mp = out.join(MANIFEST_FILE);
@@ -262,6 +263,7 @@ pub fn reassemble(manifest: &Manifest, chunks_dir: &Path) -> Result<[Vec<u8>; 2]
         PackKind::Adapter => AdapterFiles { config: config.clone(), weights: weights.clone() }.id(),
     };
     if found != manifest.id {
+        tracing::debug!(target: "aivm::pack", expected = %manifest.id, %found, "reassembled files have another id");
         return Err(PackError::IdMismatch { expected: manifest.id, found });
     }
     Ok([config, weights])

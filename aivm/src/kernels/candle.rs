@@ -1,7 +1,7 @@
 //! The fast kernel: candle's f32 matmul on int8 values, cut along `k` so it stays exact.
 
 use super::{EXACT_K_CHUNK, KernelError, check_dim, check_len};
-use candle_core::{Device, Tensor};
+use candle_core::{Device, Storage, Tensor};
 
 /// A weight matrix `W` `[out, k]` (int8) prepared for exact products `X · Wᵀ` on a candle device.
 ///
@@ -58,19 +58,36 @@ impl ExactMatmul {
             } else {
                 xt.narrow(1, c * EXACT_K_CHUNK, wc.dim(0)?)?
             };
-            let part = xc.matmul(wc)?.flatten_all()?.to_vec1::<f32>()?;
+            let part = xc.matmul(wc)?;
             // Each element is an integer of magnitude ≤ 2^24: the casts are exact, and the sum of
             // the chunks (≤ 2^30 by MAX_FEATURES) fits an i32.
-            if c == 0 {
-                acc = part.into_iter().map(|f| f as i32).collect();
-            } else {
-                for (a, f) in acc.iter_mut().zip(part) {
-                    *a += f as i32;
+            with_f32s(&part, |vals| {
+                if c == 0 {
+                    acc = vals.iter().map(|&f| f as i32).collect();
+                } else {
+                    for (a, &f) in acc.iter_mut().zip(vals) {
+                        *a += f as i32;
+                    }
                 }
-            }
+            })?;
         }
         Ok(acc)
     }
+}
+
+/// Runs `f` on the elements of a contiguous f32 tensor: in place for CPU storage (no copy, which
+/// matters for small products), through a copy for other devices.
+fn with_f32s(t: &Tensor, f: impl FnOnce(&[f32])) -> candle_core::Result<()> {
+    if t.is_contiguous() {
+        let (storage, layout) = t.storage_and_layout();
+        if let Storage::Cpu(cpu) = &*storage {
+            let start = layout.start_offset();
+            f(&cpu.as_slice::<f32>()?[start..start + t.elem_count()]);
+            return Ok(());
+        }
+    }
+    f(&t.flatten_all()?.to_vec1::<f32>()?);
+    Ok(())
 }
 
 #[cfg(test)]

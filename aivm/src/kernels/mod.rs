@@ -3,7 +3,7 @@
 //! Two implementations of one operation, `Y = X · Wᵀ` with `X` int8 `[rows, k]`, `W` int8
 //! `[out, k]` (the PyTorch / safetensors layout of a linear layer) and `Y` int32 `[rows, out]`:
 //!
-//! - [`reference`]: a plain triple loop in integers, the definition;
+//! - [`reference`](mod@reference): a plain triple loop in integers, the definition;
 //! - [`ExactMatmul`]: candle's f32 matmul on the same integers, exact by construction (see
 //!   below), fast on any backend candle has (CPU here; CUDA when built with it).
 //!

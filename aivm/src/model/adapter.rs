@@ -28,7 +28,7 @@ use super::{
 };
 use crate::{
     kernels::ExactMatmul,
-    model::config::{FORMAT_VERSION, TestVector},
+    model::config::{FORMAT_VERSION, MAX_PARAMETERS, TestVector},
     quant::Requant,
 };
 use alloy_primitives::B256;
@@ -131,7 +131,7 @@ impl AdapterConfig {
         v
     }
 
-    /// The target module names (checked to be a non-empty list of strings by [`Self::check`]).
+    /// The target module names (checked, when the config is parsed, to be distinct strings).
     pub fn targets(&self) -> Vec<&str> {
         self.target_modules
             .as_array()
@@ -178,6 +178,9 @@ impl AdapterConfig {
             return Err(ModelError::InvalidTargetModules);
         }
         let targets = self.targets();
+        if targets.iter().collect::<std::collections::BTreeSet<_>>().len() != targets.len() {
+            return Err(ModelError::InvalidTargetModules);
+        }
         for t in &targets {
             if !self.temporis.targets.contains_key(*t) {
                 return Err(ModelError::TargetQuantMismatch((*t).to_owned()));
@@ -285,8 +288,16 @@ impl Adapter {
                 actual: base.id(),
             });
         }
-        let mut st = TensorFile::parse(ADAPTER_WEIGHTS_FILE, &files.weights)?;
         let r = config.r;
+        let mut parameters = 0u64;
+        for t in config.targets() {
+            let l = base.config().linear(t).ok_or_else(|| ModelError::UnknownTarget(t.to_owned()))?;
+            parameters += r as u64 * (l.in_features + l.out_features) as u64;
+        }
+        if parameters > MAX_PARAMETERS {
+            return Err(ModelError::TooLarge { what: "adapter", parameters, max: MAX_PARAMETERS });
+        }
+        let mut st = TensorFile::parse(ADAPTER_WEIGHTS_FILE, &files.weights)?;
         let mut targets = BTreeMap::new();
         for t in config.targets() {
             let l = base.config().linear(t).ok_or_else(|| ModelError::UnknownTarget(t.to_owned()))?;
@@ -299,7 +310,9 @@ impl Adapter {
             targets.insert(t.to_owned(), Lora { r, a, b, a_kernel, b_kernel, quant });
         }
         st.finish()?;
-        Ok(Self { config, targets, id: files.id() })
+        let id = files.id();
+        tracing::debug!(target: "aivm::model", %id, base = %base.id(), r, targets = targets.len(), "adapter loaded");
+        Ok(Self { config, targets, id })
     }
 
     /// Builds an adapter in memory (through the file encoding).

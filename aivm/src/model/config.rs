@@ -13,6 +13,11 @@ use std::collections::{BTreeMap, HashSet};
 /// The `format_version` this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Largest number of weights (and biases) a model, or an adapter, may have: 2^26, i.e. 64 MiB of
+/// int8 (and 256 MiB once prepared as f32 for the fast kernel). It bounds what a config taken
+/// from untrusted bytes can make a node allocate.
+pub const MAX_PARAMETERS: u64 = 1 << 26;
+
 /// File name of a model's config inside its directory.
 pub const CONFIG_FILE: &str = "config.json";
 /// File name of a model's weights inside its directory.
@@ -140,6 +145,7 @@ impl ModelConfig {
         }
         let mut names = HashSet::new();
         let mut width = self.input_features;
+        let mut parameters = 0u64;
         for layer in &self.layers {
             let LayerConfig::Linear(l) = layer;
             check_layer_name(&l.name)?;
@@ -160,6 +166,10 @@ impl ModelConfig {
                 source,
             })?;
             width = l.out_features;
+            parameters += (l.in_features as u64 + u64::from(l.bias)) * l.out_features as u64;
+        }
+        if parameters > MAX_PARAMETERS {
+            return Err(ModelError::TooLarge { what: "model", parameters, max: MAX_PARAMETERS });
         }
         Ok(())
     }
@@ -247,6 +257,13 @@ mod tests {
         let mut v = sample();
         v["layers"] = serde_json::json!([]);
         assert!(matches!(parse(&v), Err(ModelError::NoLayers)));
+
+        let mut v = sample();
+        v["input_features"] = 65536.into();
+        v["layers"][0]["in_features"] = 65536.into();
+        v["layers"][0]["out_features"] = 2048.into();
+        v["layers"][1]["in_features"] = 2048.into();
+        assert!(matches!(parse(&v), Err(ModelError::TooLarge { what: "model", .. })));
 
         let mut v = sample();
         v["input_features"] = 0.into();

@@ -53,6 +53,16 @@ pub enum ModelError {
         /// The largest allowed.
         max: usize,
     },
+    /// The model or adapter has more parameters than [`super::config::MAX_PARAMETERS`].
+    #[error("the {what} has {parameters} parameters, at most {max} are allowed")]
+    TooLarge {
+        /// `model` or `adapter`.
+        what: &'static str,
+        /// Its parameter count.
+        parameters: u64,
+        /// The limit.
+        max: u64,
+    },
     /// A layer's input width is not the previous layer's output width.
     #[error("config.json: layer {layer:?} takes {found} inputs but receives {expected}")]
     LayerChain {
@@ -174,8 +184,8 @@ pub enum ModelError {
         /// Its value.
         value: String,
     },
-    /// `target_modules` is empty or not a list of names.
-    #[error("adapter_config.json: target_modules must be a non-empty list of layer names")]
+    /// `target_modules` is empty, not a list of names, or names a module twice.
+    #[error("adapter_config.json: target_modules must be a non-empty list of distinct layer names")]
     InvalidTargetModules,
     /// An adapter targets a module the base model does not have.
     #[error("adapter targets {0:?}, which is not a layer of the base model")]

@@ -147,7 +147,9 @@ impl Model {
             layers.push(Linear { config: l.clone(), weight, bias, kernel });
         }
         st.finish()?;
-        Ok(Self { config, layers, id: files.id() })
+        let id = files.id();
+        tracing::debug!(target: "aivm::model", %id, name = %config.name, layers = layers.len(), "model loaded");
+        Ok(Self { config, layers, id })
     }
 
     /// Builds a model in memory from a config and weights (through the file encoding, so the

@@ -74,6 +74,7 @@ pub fn check_test_vectors(
     for (i, tv) in vectors.iter().enumerate() {
         let got = engine::infer(model, adapter, &tv.input)?;
         compare(file, i, tv, &got)?;
+        tracing::trace!(target: "aivm::verify", file, vector = i, argmax = got.argmax, "test vector matches");
     }
     Ok(vectors.len())
 }

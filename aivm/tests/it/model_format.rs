@@ -168,6 +168,8 @@ fn adapter_defects() {
 
     let bad = with_adapter_config(&afiles, |v| v["target_modules"] = "fc.*".into());
     assert!(matches!(check(&bad), Err(ModelError::InvalidTargetModules)));
+    let bad = with_adapter_config(&afiles, |v| v["target_modules"] = serde_json::json!(["fc2", "fc2"]));
+    assert!(matches!(check(&bad), Err(ModelError::InvalidTargetModules)));
 
     let bad = with_adapter_config(&afiles, |v| v["peft_type"] = "IA3".into());
     assert!(matches!(check(&bad), Err(ModelError::NotLora(t)) if t == "IA3"));
@@ -203,6 +205,15 @@ fn adapter_defects() {
         weights: with_tensors(&afiles.weights, |m| drop(m.remove("base_model.model.fc2.lora_B.weight"))),
     };
     assert!(matches!(check(&bad), Err(ModelError::MissingTensor { .. })));
+
+    // An adapter whose declared rank would make a node allocate too much is refused before its
+    // tensors are read.
+    let wide = random_model(&[65536, 1], 14);
+    let (mut big, _) = random_adapter(&random_model(&[4, 1], 15), &["fc1"], 1, 16);
+    big.r = 65536;
+    big.temporis.base_model_id = wide.id();
+    let files = AdapterFiles { config: big.to_json(), weights: Vec::new() };
+    assert!(matches!(Adapter::from_files(&files, &wide), Err(ModelError::TooLarge { what: "adapter", .. })));
 
     // Unknown PEFT keys are kept and ignored; the id still commits to them.
     let extra = with_adapter_config(&afiles, |v| v["revision"] = serde_json::Value::Null);
