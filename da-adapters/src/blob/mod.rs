@@ -25,7 +25,10 @@ pub use temporis_protocol::commitment::DA_LAYER_ETHEREUM_BLOB;
 use crate::{DaBackend, DaError, Result};
 use alloy::consensus::Transaction as _;
 use alloy::eips::eip4844::env_settings::EnvKzgSettings;
-use alloy::eips::eip4844::{AsCkzg as _, BLOB_TX_MIN_BLOB_GASPRICE, BYTES_PER_BLOB, Blob, BlobTransactionSidecar, kzg_to_versioned_hash};
+use alloy::eips::eip4844::{
+    AsCkzg as _, BLOB_TX_MIN_BLOB_GASPRICE, BYTES_PER_BLOB, Blob, BlobTransactionSidecar,
+    kzg_to_versioned_hash,
+};
 use alloy::eips::eip7594::{BlobTransactionSidecarEip7594, BlobTransactionSidecarVariant};
 use alloy::network::{EthereumWallet, TransactionBuilder, TransactionBuilder4844};
 use alloy::primitives::{Address, B256, Bytes, keccak256};
@@ -125,10 +128,8 @@ impl BlobBackend {
         if self.sidecar != SidecarFormat::Auto {
             return Ok(self.sidecar);
         }
-        let config = self
-            .provider
-            .raw_request::<_, serde_json::Value>("eth_config".into(), Vec::<()>::new())
-            .await;
+        let config =
+            self.provider.raw_request::<_, serde_json::Value>("eth_config".into(), Vec::<()>::new()).await;
         let config = match config {
             Ok(config) => config,
             // A JSON-RPC error answer (method not found): a node from before Osaka.
@@ -142,7 +143,9 @@ impl BlobBackend {
             .pointer("/current/precompiles")
             .and_then(|p| p.as_object())
             .ok_or_else(|| malformed("eth_config answer has no current.precompiles".into()))?;
-        let osaka = precompiles.values().any(|a| a.as_str().and_then(|a| a.parse::<Address>().ok()) == Some(P256VERIFY));
+        let osaka = precompiles
+            .values()
+            .any(|a| a.as_str().and_then(|a| a.parse::<Address>().ok()) == Some(P256VERIFY));
         Ok(if osaka { SidecarFormat::Eip7594 } else { SidecarFormat::Eip4844 })
     }
 
@@ -157,14 +160,26 @@ pub fn build_sidecar(blobs: Vec<Blob>, format: SidecarFormat) -> Result<BlobTran
     let kzg_err = |e: alloy::eips::eip4844::c_kzg::Error| malformed(format!("KZG: {e}"));
     let settings = EnvKzgSettings::Default.get();
     match format {
-        SidecarFormat::Eip4844 => {
-            BlobTransactionSidecar::try_from_blobs_with_settings(blobs, settings).map(Into::into).map_err(kzg_err)
-        }
-        SidecarFormat::Eip7594 => BlobTransactionSidecarEip7594::try_from_blobs_with_settings(blobs, settings)
+        SidecarFormat::Eip4844 => BlobTransactionSidecar::try_from_blobs_with_settings(blobs, settings)
             .map(Into::into)
             .map_err(kzg_err),
+        SidecarFormat::Eip7594 => {
+            BlobTransactionSidecarEip7594::try_from_blobs_with_settings(blobs, settings)
+                .map(Into::into)
+                .map_err(kzg_err)
+        }
         SidecarFormat::Auto => Err(malformed("sidecar format must be resolved before building".into())),
     }
+}
+
+/// Loads the Ethereum KZG trusted setup (and its precomputed tables) now, on a blocking thread:
+/// the first put or get pays for it otherwise (seconds; see `docs/da-blob.md`).
+pub async fn preload_trusted_setup() -> Result<()> {
+    tokio::task::spawn_blocking(|| {
+        EnvKzgSettings::Default.get();
+    })
+    .await
+    .map_err(|e| DaError::Task(e.to_string()))
 }
 
 /// The versioned hash of a blob: `0x01 ‖ sha256(KZG commitment)[1..]`, with the commitment
@@ -276,7 +291,10 @@ impl DaBackend for BlobBackend {
             let mut found = vec![false; hashes.len()];
             for bytes in blobs {
                 let blob: &Blob = bytes.as_ref().try_into().map_err(|_| {
-                    malformed(format!("{source} returned a blob of {} bytes, not {BYTES_PER_BLOB}", bytes.len()))
+                    malformed(format!(
+                        "{source} returned a blob of {} bytes, not {BYTES_PER_BLOB}",
+                        bytes.len()
+                    ))
                 })?;
                 let vh = versioned_hash(blob)?;
                 if let Some(i) = hashes.iter().position(|h| *h == vh) {

@@ -62,7 +62,12 @@ impl BeaconClient {
     /// The blobs of the block numbered `block_number` with timestamp `timestamp` whose versioned
     /// hashes are among `hashes` (the beacon node filters; the caller checks). `None` if the
     /// node does not have the block (unknown, or its blobs are pruned).
-    pub async fn blobs(&self, block_number: u64, timestamp: u64, hashes: &[B256]) -> Result<Option<Vec<Bytes>>> {
+    pub async fn blobs(
+        &self,
+        block_number: u64,
+        timestamp: u64,
+        hashes: &[B256],
+    ) -> Result<Option<Vec<Bytes>>> {
         let block_id = match self.block_id {
             BeaconBlockId::ExecutionBlockNumber => block_number,
             BeaconBlockId::Slot { seconds_per_slot } => {
@@ -71,7 +76,8 @@ impl BeaconClient {
             }
         };
         let hashes: Vec<String> = hashes.iter().map(|h| h.to_string()).collect();
-        let url = format!("{}/eth/v1/beacon/blobs/{block_id}?versioned_hashes={}", self.url, hashes.join(","));
+        let url =
+            format!("{}/eth/v1/beacon/blobs/{block_id}?versioned_hashes={}", self.url, hashes.join(","));
         debug!(target: "da::blob", %url, "beacon blobs request");
         let Some(body) = self.get_json::<BlobsResponse>(&url).await? else { return Ok(None) };
         Ok(Some(body.data))

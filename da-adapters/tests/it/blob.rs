@@ -12,10 +12,11 @@ use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use proptest::prelude::*;
+use std::time::Instant;
 use temporis_da_adapters::blob::codec::{self, BlobCodecError, MAX_BLOB_DATA_SIZE};
 use temporis_da_adapters::blob::{
     BlobBackend, BlobSource, DA_LAYER_ETHEREUM_BLOB, DEFAULT_INBOX, MAX_BLOB_TX_DATA, MAX_BLOBS_PER_TX,
-    SidecarFormat, build_sidecar, versioned_hash,
+    SidecarFormat, build_sidecar, preload_trusted_setup, versioned_hash,
 };
 use temporis_da_adapters::{DaBackend, DaError};
 use temporis_protocol::commitment::Commitment;
@@ -105,7 +106,9 @@ fn blob_codec_round_trips_op_cases() {
     }
     // The boundaries of the first round and of a full blob, and the lengths just below.
     let big = noise(MAX_BLOB_DATA_SIZE, 99);
-    for len in [0, 1, 27, 28, 31, 32, 123, 124, 127, 128, 250, 251, MAX_BLOB_DATA_SIZE - 1, MAX_BLOB_DATA_SIZE] {
+    for len in
+        [0, 1, 27, 28, 31, 32, 123, 124, 127, 128, 250, 251, MAX_BLOB_DATA_SIZE - 1, MAX_BLOB_DATA_SIZE]
+    {
         assert_eq!(codec::decode_blob(&codec::encode_blob(&big[..len]).unwrap()).unwrap(), &big[..len]);
     }
     for skip in 1..256 {
@@ -137,8 +140,14 @@ fn blob_codec_rejects_malformed_blobs() {
     assert!(matches!(codec::decode_blob(&b), Err(BlobCodecError::Length { .. })));
 
     // OP's extraneous-data cases: top-bit payload in a zero-length blob…
-    assert!(matches!(codec::decode_blob(&blob_with(b"\x30\x00\x00\x00\x00")), Err(BlobCodecError::ExtraneousData { .. })));
-    assert!(matches!(codec::decode_blob(&blob_with(b"\x01\x00\x00\x00\x00")), Err(BlobCodecError::ExtraneousData { .. })));
+    assert!(matches!(
+        codec::decode_blob(&blob_with(b"\x30\x00\x00\x00\x00")),
+        Err(BlobCodecError::ExtraneousData { .. })
+    ));
+    assert!(matches!(
+        codec::decode_blob(&blob_with(b"\x01\x00\x00\x00\x00")),
+        Err(BlobCodecError::ExtraneousData { .. })
+    ));
     // …and a one anywhere after a 5-byte payload.
     let good = codec::encode_blob(b"hello").unwrap();
     for i in (5..BYTES_PER_BLOB).step_by(7).chain([32, 64, 96, BYTES_PER_BLOB - 1]) {
@@ -168,9 +177,12 @@ fn blob_codec_multi_blob_chunking() {
     // A short blob before the last, and an empty last blob, are not this codec's chunking.
     let short = codec::encode_blob(b"short").unwrap();
     assert!(matches!(codec::decode(&[short, blobs[2]]), Err(BlobCodecError::ShortChunk { blob: 0, .. })));
-    assert!(matches!(codec::decode(&[blobs[0], Blob::ZERO]), Err(BlobCodecError::EmptyLastChunk { count: 2 })));
+    assert!(matches!(
+        codec::decode(&[blobs[0], Blob::ZERO]),
+        Err(BlobCodecError::EmptyLastChunk { count: 2 })
+    ));
     // An error names the blob it is in.
-    let mut bad = blobs.clone();
+    let mut bad = blobs;
     bad[1][1] = 7;
     assert_eq!(codec::decode(&bad), Err(BlobCodecError::Version { blob: 1, version: 7 }));
 }
@@ -224,17 +236,27 @@ fn tx_hash_of(c: &Commitment) -> B256 {
 }
 
 /// Puts `data`, checks the commitment and the number of blobs the transaction carries, and
-/// reads it back.
+/// reads it back. Prints how long put and get took (`--nocapture` shows it).
 async fn round_trip(da: &BlobBackend, p: &DynProvider, data: Vec<u8>) -> Commitment {
     let data = Bytes::from(data);
+    let format = da.sidecar_format().await.unwrap();
+    let start = Instant::now();
     let c = da.put(data.clone()).await.unwrap();
+    let put = start.elapsed();
     let Commitment::Generic { da_layer, payload } = &c else { panic!("generic commitment expected") };
     assert_eq!(*da_layer, DA_LAYER_ETHEREUM_BLOB);
     assert_eq!(payload.len(), 64);
     assert_eq!(&payload[32..], keccak256(&data).as_slice());
     let tx = p.get_transaction_by_hash(tx_hash_of(&c)).await.unwrap().unwrap();
-    assert_eq!(tx.blob_versioned_hashes().unwrap().len(), codec::blobs_needed(data.len()));
+    let blobs = tx.blob_versioned_hashes().unwrap().len();
+    assert_eq!(blobs, codec::blobs_needed(data.len()));
+    let start = Instant::now();
     assert_eq!(da.get(&c).await.unwrap(), data);
+    let get = start.elapsed();
+    eprintln!(
+        "blob round trip: {} bytes, {blobs} blob(s), {format:?}: put {put:.2?}, get {get:.2?}",
+        data.len()
+    );
     c
 }
 
@@ -243,6 +265,9 @@ async fn ethereum_blob_default_fork_round_trips_and_checks() {
     let a = anvil(31337);
     let p = provider(&a);
     let da = BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::AnvilRpc).unwrap();
+    let start = Instant::now();
+    preload_trusted_setup().await.unwrap();
+    eprintln!("KZG trusted setup loaded in {:.2?} (shared by the tests of this process)", start.elapsed());
     // anvil's default ("latest") fork is past Osaka: cell-proof sidecars.
     assert_eq!(da.sidecar_format().await.unwrap(), SidecarFormat::Eip7594);
 
@@ -255,8 +280,13 @@ async fn ethereum_blob_default_fork_round_trips_and_checks() {
     assert_eq!(da.get(&Commitment::decode(&small.encode()).unwrap()).await.unwrap(), data);
 
     // The same blobs through anvil's beacon endpoint.
-    let beacon = BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::anvil_beacon(&a.endpoint()).unwrap())
-        .unwrap();
+    let beacon = BlobBackend::new(
+        &a.endpoint(),
+        signer(&a),
+        DEFAULT_INBOX,
+        BlobSource::anvil_beacon(&a.endpoint()).unwrap(),
+    )
+    .unwrap();
     assert_eq!(beacon.get(&small).await.unwrap(), data);
 
     // A flipped bit in the commitment's data hash.
@@ -294,13 +324,23 @@ async fn ethereum_blob_default_fork_round_trips_and_checks() {
     // Oversize blobs are refused before anything is sent, at the default and a lower cap.
     assert_eq!(da.max_size(), MAX_BLOB_TX_DATA);
     let big = Bytes::from(vec![1u8; MAX_BLOB_TX_DATA + 1]);
-    assert!(matches!(da.put(big).await, Err(DaError::TooLarge { size, limit }) if size == MAX_BLOB_TX_DATA + 1 && limit == MAX_BLOB_TX_DATA));
-    let one = BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::AnvilRpc).unwrap().with_max_blobs(1).unwrap();
-    assert!(matches!(one.put(Bytes::from(vec![0u8; MAX_BLOB_DATA_SIZE + 1])).await, Err(DaError::TooLarge { .. })));
-    assert!(BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::AnvilRpc)
+    assert!(
+        matches!(da.put(big).await, Err(DaError::TooLarge { size, limit }) if size == MAX_BLOB_TX_DATA + 1 && limit == MAX_BLOB_TX_DATA)
+    );
+    let one = BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::AnvilRpc)
         .unwrap()
-        .with_max_blobs(MAX_BLOBS_PER_TX + 1)
-        .is_err());
+        .with_max_blobs(1)
+        .unwrap();
+    assert!(matches!(
+        one.put(Bytes::from(vec![0u8; MAX_BLOB_DATA_SIZE + 1])).await,
+        Err(DaError::TooLarge { .. })
+    ));
+    assert!(
+        BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::AnvilRpc)
+            .unwrap()
+            .with_max_blobs(MAX_BLOBS_PER_TX + 1)
+            .is_err()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,7 +356,10 @@ async fn ethereum_blob_refuses_blobs_it_did_not_encode() {
     let sidecar = build_sidecar(vec![blob], SidecarFormat::Eip7594).unwrap();
     assert_eq!(sidecar.versioned_hashes().collect::<Vec<_>>(), vec![vh]);
     let fee = p.get_blob_base_fee().await.unwrap() * 2;
-    let tx = TransactionRequest::default().with_to(DEFAULT_INBOX).with_blob_sidecar(sidecar).with_max_fee_per_blob_gas(fee);
+    let tx = TransactionRequest::default()
+        .with_to(DEFAULT_INBOX)
+        .with_blob_sidecar(sidecar)
+        .with_max_fee_per_blob_gas(fee);
     let receipt = p.send_transaction(tx).await.unwrap().get_receipt().await.unwrap();
     let mut c = receipt.transaction_hash.to_vec();
     c.extend_from_slice(keccak256(b"not ours").as_slice());
@@ -327,8 +370,13 @@ async fn ethereum_blob_refuses_blobs_it_did_not_encode() {
     }
 
     // The same blob through the beacon endpoint, and a transaction to another address.
-    let beacon = BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::anvil_beacon(&a.endpoint()).unwrap())
-        .unwrap();
+    let beacon = BlobBackend::new(
+        &a.endpoint(),
+        signer(&a),
+        DEFAULT_INBOX,
+        BlobSource::anvil_beacon(&a.endpoint()).unwrap(),
+    )
+    .unwrap();
     assert!(matches!(beacon.get(&c).await, Err(DaError::Malformed { .. })));
     let elsewhere =
         BlobBackend::new(&a.endpoint(), signer(&a), Address::repeat_byte(1), BlobSource::AnvilRpc).unwrap();
@@ -342,7 +390,12 @@ async fn ethereum_blob_prague_uses_eip4844_sidecars() {
     let da = BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::AnvilRpc).unwrap();
     assert_eq!(da.sidecar_format().await.unwrap(), SidecarFormat::Eip4844);
     let c = round_trip(&da, &p, noise(MAX_BLOB_DATA_SIZE + 500, 3)).await;
-    let beacon = BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::anvil_beacon(&a.endpoint()).unwrap())
-        .unwrap();
+    let beacon = BlobBackend::new(
+        &a.endpoint(),
+        signer(&a),
+        DEFAULT_INBOX,
+        BlobSource::anvil_beacon(&a.endpoint()).unwrap(),
+    )
+    .unwrap();
     assert_eq!(beacon.get(&c).await.unwrap(), noise(MAX_BLOB_DATA_SIZE + 500, 3));
 }

@@ -8,7 +8,6 @@ use temporis_da_adapters::calldata::{
 use temporis_da_adapters::{CalldataBackend, DaBackend, DaError};
 use temporis_protocol::commitment::Commitment;
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ethereum_calldata_round_trip_and_checks() {
     let a = anvil(31337);

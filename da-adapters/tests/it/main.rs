@@ -17,7 +17,12 @@ pub(crate) fn anvil(chain_id: u64) -> AnvilInstance {
 pub(crate) fn anvil_with(chain_id: u64, args: &[&str]) -> AnvilInstance {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/bin/anvil");
     assert!(std::path::Path::new(path).exists(), "{path} missing: run `make bootstrap`");
-    Anvil::at(path).port(0u16).chain_id(chain_id).args(args.iter().copied()).try_spawn().expect("anvil starts")
+    Anvil::at(path)
+        .port(0u16)
+        .chain_id(chain_id)
+        .args(args.iter().copied())
+        .try_spawn()
+        .expect("anvil starts")
 }
 
 /// The first funded dev key of `a`.
