@@ -15,8 +15,8 @@ use proptest::prelude::*;
 use std::time::Instant;
 use temporis_da_adapters::blob::codec::{self, BlobCodecError, MAX_BLOB_DATA_SIZE};
 use temporis_da_adapters::blob::{
-    BlobBackend, BlobSource, DA_LAYER_ETHEREUM_BLOB, DEFAULT_INBOX, MAX_BLOB_TX_DATA, MAX_BLOBS_PER_TX,
-    SidecarFormat, build_sidecar, preload_trusted_setup, versioned_hash,
+    BeaconBlockId, BeaconClient, BlobBackend, BlobSource, DA_LAYER_ETHEREUM_BLOB, DEFAULT_INBOX,
+    MAX_BLOB_TX_DATA, MAX_BLOBS_PER_TX, SidecarFormat, build_sidecar, preload_trusted_setup, versioned_hash,
 };
 use temporis_da_adapters::{DaBackend, DaError};
 use temporis_protocol::commitment::Commitment;
@@ -398,4 +398,32 @@ async fn ethereum_blob_prague_uses_eip4844_sidecars() {
     )
     .unwrap();
     assert_eq!(beacon.get(&c).await.unwrap(), noise(MAX_BLOB_DATA_SIZE + 500, 3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ethereum_blob_beacon_by_slot() {
+    // A real beacon node is asked by slot, computed from the block timestamp and the beacon
+    // genesis time. anvil has no slots, but with 12 s between block timestamps starting at its
+    // beacon genesis time, slot n is block n, which its beacon endpoint serves: the slot path
+    // (genesis fetch, slot arithmetic, slot-addressed request) runs against a real peer.
+    let a = anvil(31337);
+    let p = provider(&a);
+    let () = p.raw_request("anvil_setBlockTimestampInterval".into(), (12u64,)).await.unwrap();
+    let by_slot = |seconds_per_slot| {
+        let beacon = BeaconClient::new(&a.endpoint(), BeaconBlockId::Slot { seconds_per_slot }).unwrap();
+        BlobBackend::new(&a.endpoint(), signer(&a), DEFAULT_INBOX, BlobSource::Beacon(beacon)).unwrap()
+    };
+    let da = by_slot(Some(12));
+    let data = noise(5000, 4);
+    let c = round_trip(&da, &p, data.clone()).await;
+    let block = p.get_transaction_by_hash(tx_hash_of(&c)).await.unwrap().unwrap().block_number.unwrap();
+    assert!(block > 0);
+
+    // Slots of 5 s do not fit 12 s blocks: refused, not guessed.
+    assert!(matches!(by_slot(Some(5)).get(&c).await, Err(DaError::Malformed { .. })));
+    // Without a slot length the node is asked for its spec, which anvil does not serve.
+    match by_slot(None).get(&c).await {
+        Err(DaError::Chain { msg, .. }) => assert!(msg.contains("config/spec"), "{msg}"),
+        other => panic!("expected a Chain error, got {other:?}"),
+    }
 }
