@@ -75,12 +75,19 @@ impl BeaconClient {
                 slot_of(timestamp, genesis, slot_len)?
             }
         };
-        let hashes: Vec<String> = hashes.iter().map(|h| h.to_string()).collect();
-        let url =
-            format!("{}/eth/v1/beacon/blobs/{block_id}?versioned_hashes={}", self.url, hashes.join(","));
+        // The filter is written comma-separated, as anvil and Lighthouse read array query
+        // parameters. A node that reads it otherwise (repeated keys) returns fewer blobs than
+        // asked for; then the whole block is fetched, and the caller picks ours by hash.
+        let filter: Vec<String> = hashes.iter().map(|h| h.to_string()).collect();
+        let base = format!("{}/eth/v1/beacon/blobs/{block_id}", self.url);
+        let url = format!("{base}?versioned_hashes={}", filter.join(","));
         debug!(target: "da::blob", %url, "beacon blobs request");
         let Some(body) = self.get_json::<BlobsResponse>(&url).await? else { return Ok(None) };
-        Ok(Some(body.data))
+        if body.data.len() >= hashes.len() {
+            return Ok(Some(body.data));
+        }
+        debug!(target: "da::blob", got = body.data.len(), want = hashes.len(), "filtered answer short; fetching the whole block");
+        Ok(self.get_json::<BlobsResponse>(&base).await?.map(|b| b.data))
     }
 
     async fn clock(&self, seconds_per_slot: Option<u64>) -> Result<(u64, u64)> {
