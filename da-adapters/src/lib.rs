@@ -11,6 +11,7 @@ pub mod near;
 pub mod replicated;
 pub mod server;
 
+pub use blob::BlobBackend;
 pub use calldata::CalldataBackend;
 pub use error::{DaError, Result};
 pub use filecoin::FilecoinBackend;

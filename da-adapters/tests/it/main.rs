@@ -1,6 +1,7 @@
 //! Integration tests of the DA backends and the `temporis-da` server, one binary with a module
 //! per backend (each starts the real peers it needs: anvil, HTTP servers on loopback).
 
+mod blob;
 mod calldata;
 mod commitment;
 mod filecoin;

@@ -1,1 +1,0 @@
-//! Ethereum EIP-4844 blob backend. Being written; see the DA issue.
