@@ -4,13 +4,14 @@
 //! `TEMPORIS_DA_*` environment variable. Flags win over the environment; defaults come from
 //! the backends' constants.
 
+use crate::blob::{BlobSource, MAX_BLOB_DATA_SIZE};
 use crate::calldata::{DEFAULT_INBOX, MAX_CALLDATA_BLOB};
 use crate::filecoin::FilecoinConfig;
 use crate::local::DEFAULT_MAX_BLOB_SIZE;
 use crate::near::NearConfig;
 use crate::{
-    AltDaClient, AnyBackend, CalldataBackend, DaError, FilecoinBackend, LocalBackend, NearBackend,
-    ReplicatedBackend, Result,
+    AltDaClient, AnyBackend, BlobBackend, CalldataBackend, DaError, FilecoinBackend, LocalBackend,
+    NearBackend, ReplicatedBackend, Result,
 };
 use alloy::primitives::Address;
 use alloy::signers::local::PrivateKeySigner;
@@ -23,6 +24,8 @@ pub enum BackendKind {
     Local,
     /// Calldata of transactions to an inbox on Ethereum (`--ethereum.*`).
     Ethereum,
+    /// EIP-4844 blobs of transactions to an inbox on Ethereum (`--ethereum.*`, `--blob.*`).
+    EthereumBlob,
     /// Calldata of transactions to an inbox on Polygon PoS (`--polygon.*`).
     Polygon,
     /// The NEAR DA blob store (`--near.*`).
@@ -41,6 +44,7 @@ impl BackendKind {
         match self {
             Self::Local => "local",
             Self::Ethereum => "ethereum",
+            Self::EthereumBlob => "ethereum-blob",
             Self::Polygon => "polygon",
             Self::Near => "near",
             Self::Filecoin => "filecoin",
@@ -72,6 +76,39 @@ pub struct EthereumArgs {
     /// Inbox address the transactions are sent to.
     #[arg(id = "ethereum.inbox", long = "ethereum.inbox", env = "TEMPORIS_DA_ETHEREUM_INBOX", default_value_t = DEFAULT_INBOX)]
     pub inbox: Address,
+}
+
+/// Where the blob backend reads blobs back from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BlobSourceKind {
+    /// A consensus node's beacon API (`--blob.beacon-url`), asked by slot: a real L1.
+    Beacon,
+    /// anvil's beacon endpoint on its RPC port, asked by block number.
+    AnvilBeacon,
+    /// anvil's `anvil_getBlobsByTransactionHash`.
+    AnvilRpc,
+}
+
+/// Settings of the EIP-4844 blob backend (the L1 node, key and inbox are `--ethereum.*`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct BlobArgs {
+    /// Where blobs are read back from.
+    #[arg(id = "blob.source", long = "blob.source", env = "TEMPORIS_DA_BLOB_SOURCE", value_enum, default_value_t = BlobSourceKind::Beacon)]
+    pub source: BlobSourceKind,
+    /// Beacon API URL of the L1's consensus node (for `--blob.source beacon`).
+    #[arg(id = "blob.beacon-url", long = "blob.beacon-url", env = "TEMPORIS_DA_BLOB_BEACON_URL")]
+    pub beacon_url: Option<String>,
+    /// Sidecar form: `auto` (ask the node), `4844` (Cancun/Prague) or `7594` (Osaka and later).
+    #[arg(
+        id = "blob.sidecar",
+        long = "blob.sidecar",
+        env = "TEMPORIS_DA_BLOB_SIDECAR",
+        default_value = "auto"
+    )]
+    pub sidecar: crate::blob::SidecarFormat,
+    /// Most blobs in one transaction (1..=6).
+    #[arg(id = "blob.max-blobs", long = "blob.max-blobs", env = "TEMPORIS_DA_BLOB_MAX_BLOBS", default_value_t = crate::blob::MAX_BLOBS_PER_TX)]
+    pub max_blobs: usize,
 }
 
 /// Settings of Polygon PoS calldata.
@@ -209,6 +246,9 @@ pub struct DaArgs {
     pub ethereum: EthereumArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub blob: BlobArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub polygon: PolygonArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -239,6 +279,9 @@ impl DaArgs {
     pub fn effective_max_blob_size(&self) -> usize {
         match self.backend {
             BackendKind::Ethereum | BackendKind::Polygon => self.max_blob_size.min(MAX_CALLDATA_BLOB),
+            BackendKind::EthereumBlob => self
+                .max_blob_size
+                .min(self.blob.max_blobs.clamp(1, crate::blob::MAX_BLOBS_PER_TX) * MAX_BLOB_DATA_SIZE),
             _ => self.max_blob_size,
         }
     }
@@ -295,6 +338,27 @@ impl DaArgs {
                 // Any chain id is fine for Ethereum (mainnet, a testnet, a devnet): the call
                 // only proves the node answers.
                 b.chain_id().await?;
+                one(AnyBackend::new(b))
+            }
+            BackendKind::EthereumBlob => {
+                let e = &self.ethereum;
+                let key = signer("--ethereum.private-key", e.private_key.as_deref())?;
+                let source = match self.blob.source {
+                    BlobSourceKind::Beacon => {
+                        let url = self.blob.beacon_url.as_deref().ok_or_else(|| {
+                            config_err("--blob.beacon-url is required with --blob.source beacon")
+                        })?;
+                        BlobSource::beacon(url)?
+                    }
+                    BlobSourceKind::AnvilBeacon => BlobSource::anvil_beacon(&e.rpc_url)?,
+                    BlobSourceKind::AnvilRpc => BlobSource::AnvilRpc,
+                };
+                let b = BlobBackend::new(&e.rpc_url, key, e.inbox, source)?
+                    .with_sidecar_format(self.blob.sidecar)
+                    .with_max_blobs(self.blob.max_blobs)
+                    .map_err(|e| config_err(format!("--blob.max-blobs: {e}")))?;
+                // Load the KZG trusted setup now (seconds), not on the first batch.
+                crate::blob::preload_trusted_setup().await?;
                 one(AnyBackend::new(b))
             }
             BackendKind::Polygon => {
@@ -385,6 +449,8 @@ mod tests {
             "1:1337",
             "--filecoin.transport",
             "kubo",
+            "--blob.sidecar",
+            "7594",
         ])
         .unwrap()
         .da;
@@ -399,6 +465,8 @@ mod tests {
         assert!(Cli::try_parse_from(["x", "--backend", "nope"]).is_err());
         assert!(Cli::try_parse_from(["x", "--near.namespace", "x"]).is_err());
         assert_eq!(c.filecoin.transport, crate::filecoin::Transport::Kubo);
+        assert_eq!(c.blob.sidecar, crate::blob::SidecarFormat::Eip7594);
+        assert_eq!(c.blob.source, BlobSourceKind::Beacon);
         assert!(Cli::try_parse_from(["x", "--filecoin.transport", "ftp"]).is_err());
         assert!(Cli::try_parse_from(["x", "--ethereum.inbox", "0x12"]).is_err());
     }
@@ -411,6 +479,12 @@ mod tests {
         };
         assert!(err(&["x", "--backend", "ethereum"]).await.contains("--ethereum.private-key"));
         assert!(err(&["x", "--backend", "polygon"]).await.contains("--polygon.rpc-url"));
+        let key = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+        assert!(
+            err(&["x", "--backend", "ethereum-blob", "--ethereum.private-key", key])
+                .await
+                .contains("--blob.beacon-url")
+        );
         assert!(err(&["x", "--backend", "alt-da"]).await.contains("--alt-da.url"));
         assert!(err(&["x", "--backend", "filecoin"]).await.contains("--filecoin.url"));
         assert!(

@@ -35,7 +35,7 @@ use alloy::primitives::{Address, B256, Bytes, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionRequest;
 use alloy::signers::local::PrivateKeySigner;
-use codec::MAX_BLOB_DATA_SIZE;
+pub use codec::MAX_BLOB_DATA_SIZE;
 use temporis_protocol::commitment::Commitment;
 use tracing::debug;
 
