@@ -17,7 +17,7 @@ pub enum DaError {
     /// The blob is larger than the backend accepts.
     #[error("blob of {size} bytes exceeds the limit of {limit} bytes")]
     TooLarge {
-        /// Size given.
+        /// Size given (for a blob refused while it arrives: the bytes seen so far, past the limit).
         size: usize,
         /// Limit of the backend.
         limit: usize,

@@ -34,11 +34,40 @@ pub trait DaBackend: Send + Sync {
     /// Fetches the bytes named by `commitment`, verified against it.
     fn get(&self, commitment: &Commitment) -> impl Future<Output = Result<Bytes>> + Send;
 
+    /// Stores a blob that arrives in pieces (an HTTP body), refusing it with
+    /// [`DaError::TooLarge`] as soon as it passes `limit` bytes. The default gathers the pieces
+    /// and calls [`DaBackend::put`]; a backend that can write bytes as they arrive (the local
+    /// store) overrides it, so that a large body is never held in memory whole.
+    fn put_stream(&self, body: BlobStream, limit: usize) -> impl Future<Output = Result<Commitment>> + Send {
+        async move {
+            let data = collect_stream(body, limit).await?;
+            self.put(data).await
+        }
+    }
+
     /// The parts of this backend that failed their last operation, each with the reason; empty
     /// when all is well. Only backends made of parts (the replicated one) have any.
     fn degraded(&self) -> Vec<String> {
         Vec::new()
     }
+}
+
+/// A blob arriving in pieces, for [`DaBackend::put_stream`].
+pub type BlobStream = Pin<Box<dyn futures_util::Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Gathers `body` into one buffer, failing once it passes `limit` bytes.
+pub async fn collect_stream(mut body: BlobStream, limit: usize) -> Result<Bytes> {
+    use futures_util::StreamExt;
+    let mut data = Vec::new();
+    while let Some(piece) = body.next().await {
+        let piece =
+            piece.map_err(|e| DaError::Io { op: "reading", path: "request body".into(), source: e })?;
+        if data.len() + piece.len() > limit {
+            return Err(DaError::TooLarge { size: data.len() + piece.len(), limit });
+        }
+        data.extend_from_slice(&piece);
+    }
+    Ok(data.into())
 }
 
 /// A boxed future, as [`DynDaBackend`] returns.
@@ -51,6 +80,8 @@ pub trait DynDaBackend: Send + Sync {
     fn put_dyn(&self, data: Bytes) -> BoxFuture<'_, Result<Commitment>>;
     /// [`DaBackend::get`], boxed.
     fn get_dyn<'a>(&'a self, commitment: &'a Commitment) -> BoxFuture<'a, Result<Bytes>>;
+    /// [`DaBackend::put_stream`], boxed.
+    fn put_stream_dyn(&self, body: BlobStream, limit: usize) -> BoxFuture<'_, Result<Commitment>>;
     /// [`DaBackend::degraded`].
     fn degraded_dyn(&self) -> Vec<String>;
 }
@@ -62,6 +93,10 @@ impl<T: DaBackend> DynDaBackend for T {
 
     fn get_dyn<'a>(&'a self, commitment: &'a Commitment) -> BoxFuture<'a, Result<Bytes>> {
         Box::pin(self.get(commitment))
+    }
+
+    fn put_stream_dyn(&self, body: BlobStream, limit: usize) -> BoxFuture<'_, Result<Commitment>> {
+        Box::pin(self.put_stream(body, limit))
     }
 
     fn degraded_dyn(&self) -> Vec<String> {
@@ -93,6 +128,10 @@ impl DaBackend for AnyBackend {
 
     async fn get(&self, commitment: &Commitment) -> Result<Bytes> {
         self.0.get_dyn(commitment).await
+    }
+
+    async fn put_stream(&self, body: BlobStream, limit: usize) -> Result<Commitment> {
+        self.0.put_stream_dyn(body, limit).await
     }
 
     fn degraded(&self) -> Vec<String> {

@@ -4,9 +4,10 @@
 //! in `<dir>/tmp`, fsync, rename into place, fsync of the directory), so a crash leaves either
 //! the whole blob or nothing under its name. Identical data is stored once (the name is its
 //! hash). Every read is hashed again before it is returned: a flipped bit on disk is an error,
-//! never wrong data.
+//! never wrong data. A blob given as a stream ([`DaBackend::put_stream`], what the server does
+//! with a request body) is written and hashed as it arrives, never held in memory whole.
 
-use crate::{DaBackend, DaError, Result};
+use crate::{BlobStream, DaBackend, DaError, Result};
 use alloy_primitives::{B256, Bytes, keccak256};
 use std::fs::{self, File};
 use std::io::Write;
@@ -97,21 +98,73 @@ impl Inner {
             debug!(target: "da::local", %hash, "blob already stored");
             return Ok(Commitment::Keccak(hash));
         }
-        let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
-        let tmp = self.tmp.join(format!("{hash:x}.{}.{n}", std::process::id()));
+        let tmp = self.tmp_path();
         {
             let mut f = File::create(&tmp).map_err(io("creating", &tmp))?;
             f.write_all(data).map_err(io("writing", &tmp))?;
             f.sync_all().map_err(io("syncing", &tmp))?;
         }
+        self.install(&tmp, hash, data.len())
+    }
+
+    /// A fresh name in the temp directory.
+    fn tmp_path(&self) -> PathBuf {
+        let n = self.tmp_counter.fetch_add(1, Ordering::Relaxed);
+        self.tmp.join(format!("{}.{n}", std::process::id()))
+    }
+
+    /// Moves a complete, synced temp file holding the blob `hash` to its place.
+    fn install(&self, tmp: &Path, hash: B256, size: usize) -> Result<Commitment> {
+        let path = self.blob_path(&hash);
         let shard = path.parent().expect("blob paths have a shard directory");
         fs::create_dir_all(shard).map_err(io("creating", shard))?;
         // Two writers of the same blob race harmlessly: both files hold the same bytes.
-        fs::rename(&tmp, &path).map_err(io("renaming into", &path))?;
+        fs::rename(tmp, &path).map_err(io("renaming into", &path))?;
         // Persist the rename itself.
         File::open(shard).and_then(|d| d.sync_all()).map_err(io("syncing", shard))?;
-        debug!(target: "da::local", %hash, size = data.len(), "blob stored");
+        debug!(target: "da::local", %hash, size, "blob stored");
         Ok(Commitment::Keccak(hash))
+    }
+
+    /// Writes `body` to a temp file as it arrives, hashing it on the way, then installs it: the
+    /// blob is never held in memory whole.
+    async fn put_stream(self: Arc<Self>, mut body: BlobStream, limit: usize) -> Result<Commitment> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let limit = limit.min(self.max_blob_size);
+        let tmp = self.tmp_path();
+        let mut file = tokio::fs::File::create(&tmp).await.map_err(io("creating", &tmp))?;
+        let mut hasher = alloy_primitives::Keccak256::new();
+        let mut size = 0usize;
+        let written: Result<()> = async {
+            while let Some(piece) = body.next().await {
+                let piece = piece.map_err(io("reading the body for", &tmp))?;
+                size += piece.len();
+                if size > limit {
+                    return Err(DaError::TooLarge { size, limit });
+                }
+                hasher.update(&piece);
+                file.write_all(&piece).await.map_err(io("writing", &tmp))?;
+            }
+            file.sync_all().await.map_err(io("syncing", &tmp))
+        }
+        .await;
+        drop(file);
+        if let Err(e) = written {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(e);
+        }
+        let hash = hasher.finalize();
+        tokio::task::spawn_blocking(move || {
+            if self.blob_path(&hash).exists() {
+                let _ = fs::remove_file(&tmp);
+                debug!(target: "da::local", %hash, "blob already stored");
+                return Ok(Commitment::Keccak(hash));
+            }
+            self.install(&tmp, hash, size)
+        })
+        .await
+        .map_err(|e| DaError::Task(e.to_string()))?
     }
 
     fn get(&self, commitment: &Commitment) -> Result<Bytes> {
@@ -139,6 +192,10 @@ impl DaBackend for LocalBackend {
         tokio::task::spawn_blocking(move || inner.put(&data))
             .await
             .map_err(|e| DaError::Task(e.to_string()))?
+    }
+
+    async fn put_stream(&self, body: BlobStream, limit: usize) -> Result<Commitment> {
+        Arc::clone(&self.inner).put_stream(body, limit).await
     }
 
     async fn get(&self, commitment: &Commitment) -> Result<Bytes> {
@@ -202,6 +259,41 @@ mod tests {
         ));
         let generic = Commitment::Generic { da_layer: 0x6e, payload: Bytes::from_static(&[1; 32]) };
         assert!(matches!(store.get(&generic).await, Err(DaError::UnsupportedCommitment { .. })));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    fn pieces(data: &[u8], piece: usize) -> BlobStream {
+        let v: Vec<std::io::Result<Bytes>> =
+            data.chunks(piece.max(1)).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+        Box::pin(futures_util::stream::iter(v))
+    }
+
+    #[tokio::test]
+    async fn streamed_puts_match_whole_puts_and_stop_at_the_limit() {
+        let dir = temp_dir("stream");
+        let store = LocalBackend::open(&dir, 64 * 1024).unwrap();
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i * 7) as u8).collect();
+        let c = store.put_stream(pieces(&data, 4096), 64 * 1024).await.unwrap();
+        assert_eq!(c, Commitment::keccak(&data));
+        assert_eq!(store.get(&c).await.unwrap().to_vec(), data);
+        // The same blob again, cut differently, dedups to the same file.
+        assert_eq!(store.put_stream(pieces(&data, 333), 64 * 1024).await.unwrap(), c);
+        // An empty stream is the empty blob.
+        assert_eq!(store.put_stream(pieces(&[], 1), 10).await.unwrap(), Commitment::keccak(&[]));
+        // Past the limit the put stops, and leaves nothing behind.
+        let big = vec![1u8; 10_000];
+        assert!(matches!(
+            store.put_stream(pieces(&big, 1000), 5000).await,
+            Err(DaError::TooLarge { size: 6000, limit: 5000 })
+        ));
+        assert!(matches!(store.get(&Commitment::keccak(&big)).await, Err(DaError::NotFound(_))));
+        // A body that fails midway stores nothing either.
+        let broken: BlobStream = Box::pin(futures_util::stream::iter(vec![
+            Ok(Bytes::from_static(b"half a blob")),
+            Err(std::io::Error::other("connection reset")),
+        ]));
+        assert!(matches!(store.put_stream(broken, 1000).await, Err(DaError::Io { .. })));
+        assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -13,9 +13,12 @@
 //! header, refused as soon as the declared length or the bytes read pass it (a body is never
 //! buffered beyond the limit).
 //!
-//! Bodies are read into memory, up to the limit, before they reach the backend, and a `get`
-//! answers only after the backend has checked the whole blob against its commitment: a
-//! response streamed before that check could hand a client bytes that turn out to be wrong.
+//! `POST /put` bodies stream into the backend as they arrive ([`DaBackend::put_stream`]: the
+//! local store writes and hashes them piece by piece, never holding a blob whole); a
+//! `POST /put/0x<commitment>` body is read first (up to the limit), so that data that does not
+//! match its commitment never reaches the store. A `get` answers only after the backend has
+//! checked the whole blob against its commitment: a response streamed before that check could
+//! hand a client bytes that turn out to be wrong.
 //!
 //! The inference market's `dx_upload(key, data)` / `dx_download(key)` are `POST /put/0x<key>`
 //! and `GET /get/0x<key>` with `key` the payload's keccak commitment (see [`crate::http`]).
@@ -146,22 +149,39 @@ async fn store<B: DaBackend>(state: &AppState<B>, body: Body) -> Result<Commitme
     Ok(c)
 }
 
-async fn put<B: DaBackend>(
+async fn put<B: DaBackend + 'static>(
     State(state): State<Arc<AppState<B>>>,
     headers: HeaderMap,
-    body: Result<Body, BytesRejection>,
+    body: axum::body::Body,
 ) -> Response {
+    use futures_util::StreamExt;
     if let Err(r) = authorized(&state, &headers) {
         return r;
     }
-    let body = match read_body(&state, body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    match store(&state, body).await {
-        Ok(c) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], c.encode().to_vec())
-            .into_response(),
-        Err(r) => r,
+    let limit = state.config.max_body_size;
+    // A declared length past the limit is refused before a byte is read.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(len) = declared.filter(|len| *len > limit) {
+        return too_large(&state, Some(len));
+    }
+    // The body goes to the backend as it arrives (the local store writes it to disk piece by
+    // piece); the backend refuses it once it passes the limit.
+    let counted = Arc::clone(&state);
+    let stream = body.into_data_stream().map(move |piece| {
+        let piece = piece.map_err(std::io::Error::other)?;
+        counted.metrics.bytes_in.fetch_add(piece.len() as u64, Ordering::Relaxed);
+        Ok(Bytes::from(piece))
+    });
+    match state.backend.put_stream(Box::pin(stream), limit).await {
+        Ok(c) => {
+            state.metrics.puts.fetch_add(1, Ordering::Relaxed);
+            (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], c.encode().to_vec())
+                .into_response()
+        }
+        Err(e) => backend_error(&state, e),
     }
 }
 
