@@ -8,7 +8,12 @@
 //! always served with the standard set of the same spec (P256VERIFY at `0x…0100` since Osaka
 //! included) and can never shadow one of them.
 
+pub mod abi;
+pub mod inference;
 pub mod model_info;
+pub mod store;
+pub mod store_chunk;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,6 +29,27 @@ use revm::precompile::{PrecompileHalt, PrecompileOutput};
 use revm::primitives::hardfork::SpecId;
 
 use crate::{AivmError, Result, is_aivm_precompile};
+
+/// The `ModelRegistry` predeploy (`contracts/src/L2/ModelRegistry.sol`), placed in the L2
+/// genesis: the only caller that `INFERENCE`, `STORE_CHUNK` and `VERIFY` serve.
+pub const MODEL_REGISTRY_ADDRESS: Address =
+    alloy_primitives::address!("4200000000000000000000000000000000000a00");
+
+/// The AIVM's publishing and inference precompiles over one model store: `INFERENCE`
+/// (`0x…0A00`), `MODEL_INFO` (`0x…0A01`), `STORE_CHUNK` (`0x…0A02`) and `VERIFY` (`0x…0A03`).
+pub fn model_precompiles(store: Arc<store::ModelStore>) -> AivmPrecompileSet {
+    let mut set = AivmPrecompileSet::new();
+    let all: [Arc<dyn AivmPrecompile>; 4] = [
+        Arc::new(inference::Inference::new(store.clone())),
+        Arc::new(model_info::ModelInfo::new(store.clone())),
+        Arc::new(store_chunk::StoreChunk::new(store.clone())),
+        Arc::new(verify::Verify::new(store)),
+    ];
+    for p in all {
+        set.register(p).expect("distinct addresses in the AIVM range");
+    }
+    set
+}
 
 /// One call of an AIVM precompile.
 #[derive(Debug, Clone, Copy)]
