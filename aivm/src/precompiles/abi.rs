@@ -1,5 +1,6 @@
 //! The Solidity ABI of the AIVM precompiles that the `ModelRegistry` predeploy calls, the same
-//! as `contracts/src/interfaces/IAivmPrecompiles.sol` (a test checks the selectors agree).
+//! as `contracts/src/interfaces/IAivmPrecompiles.sol` (`tests/it/publish_infer.rs` runs every
+//! call of the forge-compiled registry through these precompiles).
 
 #![allow(missing_docs)]
 

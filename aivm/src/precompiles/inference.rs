@@ -35,7 +35,7 @@ pub const INFERENCE_ADDRESS: Address = precompile_address(0x0A00);
 /// Fixed part of the gas: decoding, the store lookup, encoding the result.
 pub const INFERENCE_BASE_GAS: u64 = 10_000;
 /// Gas per layer run (and per adapted layer): the per-matmul overhead of the kernels.
-pub const INFERENCE_GAS_PER_LAYER: u64 = 1_000;
+pub const INFERENCE_GAS_PER_LAYER: u64 = 2_000;
 /// Gas per 1000 multiply-accumulates.
 pub const INFERENCE_GAS_PER_KMAC: u64 = 20;
 
@@ -126,5 +126,94 @@ impl AivmPrecompile for Inference {
             // Unreachable for a verified model and a checked input length; a revert, never a panic.
             Err(e) => revert(&format!("AIVM: inference failed: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ModelConfig, ModelFiles};
+    use crate::precompiles::test_utils::{from_registry, shipped, verify_input};
+    use crate::precompiles::verify::Verify;
+    use alloy_primitives::B256;
+
+    #[test]
+    fn gas_formula_vectors() {
+        // The shipped digits MLP: 2 layers, 64·32 + 32·10 = 2368 MACs; with its rank-4 adapter on
+        // both layers 2 more matmul groups and 4·(64+32) + 4·(32+10) more MACs.
+        assert_eq!(inference_gas_for(2, 2368), 10_000 + 2 * 2_000 + 48);
+        assert_eq!(inference_gas_for(4, 2920), 10_000 + 4 * 2_000 + 59);
+        // 4 layers of 1024, and with rank-16 adapters on all four.
+        assert_eq!(inference_gas_for(4, 4 << 20), 10_000 + 4 * 2_000 + 83_887);
+        assert_eq!(inference_gas_for(8, (4 << 20) + 4 * 16 * 2048), 10_000 + 8 * 2_000 + 86_508);
+        assert_eq!(inference_gas_for(u64::MAX, u64::MAX), u64::MAX);
+        let m = Model::load(&shipped("digits-mlp")).unwrap();
+        assert_eq!(inference_gas(&m, None), inference_gas_for(2, 2368));
+    }
+
+    #[test]
+    fn runs_the_declared_test_vectors_and_reverts_cleanly() {
+        let store = Arc::new(ModelStore::in_memory());
+        let files = ModelFiles::read(&shipped("digits-mlp")).unwrap();
+        let id = files.id();
+        let vi = verify_input(&store, id, 1, B256::ZERO, [&files.config, &files.weights], 4096);
+        assert!(matches!(
+            Verify::new(store.clone()).call(&from_registry(&vi, 10_000_000)),
+            PrecompileOutcome::Success { .. }
+        ));
+        let p = Inference::new(store);
+        let config = ModelConfig::from_json(&files.config).unwrap();
+        let gas = inference_gas_for(2, 2368);
+        for tv in &config.test_vectors {
+            let input =
+                IAivmPrecompiles::inferCall { model: id, adapter: B256::ZERO, input: tv.input.clone() }
+                    .abi_encode();
+            let PrecompileOutcome::Success { gas_used, output } = p.call(&from_registry(&input, 1_000_000))
+            else {
+                panic!("runs")
+            };
+            assert_eq!(gas_used, gas);
+            let r = IAivmPrecompiles::inferCall::abi_decode_returns(&output).unwrap();
+            assert_eq!(
+                (r.output, r.logits, r.argmax),
+                (tv.output.clone(), tv.logits.clone(), U256::from(tv.argmax))
+            );
+        }
+        let x = config.test_vectors[0].input.clone();
+        let call = |model: B256, adapter: B256, input: Vec<i8>, gas: u64| {
+            let data = IAivmPrecompiles::inferCall { model, adapter, input }.abi_encode();
+            p.call(&from_registry(&data, gas))
+        };
+        let reverted = |o: PrecompileOutcome| match o {
+            PrecompileOutcome::Revert { gas_used, output } => {
+                assert_eq!(gas_used, INFERENCE_BASE_GAS);
+                <alloy::sol_types::Revert as alloy::sol_types::SolError>::abi_decode(&output).unwrap().reason
+            }
+            other => panic!("expected a revert: {other:?}"),
+        };
+        assert_eq!(
+            reverted(call(B256::repeat_byte(9), B256::ZERO, x.clone(), 1_000_000)),
+            format!("AIVM: unknown model {}", B256::repeat_byte(9))
+        );
+        assert_eq!(
+            reverted(call(id, B256::repeat_byte(8), x.clone(), 1_000_000)),
+            format!("AIVM: unknown adapter {}", B256::repeat_byte(8))
+        );
+        assert_eq!(
+            reverted(call(id, B256::ZERO, x[..10].to_vec(), 1_000_000)),
+            "AIVM: input has 10 values, the model takes 64"
+        );
+        assert_eq!(
+            reverted(call(id, B256::ZERO, x.clone(), gas - 1)),
+            format!("AIVM: out of gas: inference needs {gas} gas, {} given", gas - 1)
+        );
+        assert_eq!(call(id, B256::ZERO, x.clone(), INFERENCE_BASE_GAS - 1), PrecompileOutcome::OutOfGas);
+        // An int8 word that is not sign-extended is malformed (strict ABI decoding).
+        let mut data = IAivmPrecompiles::inferCall { model: id, adapter: B256::ZERO, input: x }.abi_encode();
+        let last = data.len() - 32;
+        data[last] = 0x01;
+        assert_eq!(reverted(p.call(&from_registry(&data, 1_000_000))), "AIVM: malformed INFERENCE input");
+        let other = PrecompileCall { caller: Address::ZERO, ..from_registry(&data, 1_000_000) };
+        assert_eq!(reverted(p.call(&other)), "AIVM: INFERENCE serves only the ModelRegistry");
     }
 }

@@ -41,7 +41,7 @@ pub fn model_precompiles(store: Arc<store::ModelStore>) -> AivmPrecompileSet {
     let mut set = AivmPrecompileSet::new();
     let all: [Arc<dyn AivmPrecompile>; 4] = [
         Arc::new(inference::Inference::new(store.clone())),
-        Arc::new(model_info::ModelInfo::new(store.clone())),
+        Arc::new(model_info::ModelInfo::new(store.clone()).serving_only(MODEL_REGISTRY_ADDRESS)),
         Arc::new(store_chunk::StoreChunk::new(store.clone())),
         Arc::new(verify::Verify::new(store)),
     ];
@@ -231,4 +231,57 @@ where
 pub fn revert_reason(reason: &str) -> Bytes {
     use alloy::sol_types::SolError;
     alloy::sol_types::Revert::from(reason).abi_encode().into()
+}
+
+#[cfg(test)]
+pub(crate) mod test_utils {
+    //! Publishing the shipped models straight into a store, as the registry would.
+    use super::abi::IAivmPrecompiles;
+    use super::store::ModelStore;
+    use super::{MODEL_REGISTRY_ADDRESS, PrecompileCall};
+    use alloy::sol_types::SolCall;
+    use alloy_primitives::{B256, U256};
+    use std::path::PathBuf;
+
+    pub(crate) fn shipped(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name)
+    }
+
+    /// Stores the chunks (of `chunk` bytes) of `[config, weights]`, returns the VERIFY input.
+    pub(crate) fn verify_input(
+        store: &ModelStore,
+        id: B256,
+        kind: u8,
+        parent: B256,
+        files: [&[u8]; 2],
+        chunk: usize,
+    ) -> Vec<u8> {
+        let mut hashes = Vec::new();
+        let mut config_chunks = 0;
+        for (i, f) in files.iter().enumerate() {
+            for c in f.chunks(chunk) {
+                hashes.push(store.put_chunk(c).unwrap());
+                config_chunks += u32::from(i == 0);
+            }
+        }
+        IAivmPrecompiles::verifyCall {
+            contentId: id,
+            kind,
+            parent,
+            configChunks: config_chunks,
+            chunkHashes: hashes,
+        }
+        .abi_encode()
+    }
+
+    /// A call from the registry with `gas_limit`.
+    pub(crate) fn from_registry(input: &[u8], gas_limit: u64) -> PrecompileCall<'_> {
+        PrecompileCall {
+            input,
+            gas_limit,
+            caller: MODEL_REGISTRY_ADDRESS,
+            value: U256::ZERO,
+            is_static: false,
+        }
+    }
 }

@@ -450,8 +450,25 @@ impl ModelStore {
 }
 
 impl ModelDirectory for ModelStore {
+    /// A verified model or adapter (an adapter's shapes are its base's, its MACs with it applied).
     fn model(&self, id: &B256) -> Option<ModelSummary> {
-        self.record(id).map(|r| ModelSummary { size_bytes: r.size_bytes, chunk_count: r.chunks.len() as u32 })
+        let r = self.record(id)?;
+        let (model, adapter) = match r.kind {
+            PackKind::Model => (self.model(id)?, None),
+            PackKind::Adapter => {
+                let (a, m) = self.adapter(id)?;
+                (m, Some(a))
+            }
+        };
+        let last = model.config().layers.last().map(|crate::model::LayerConfig::Linear(l)| l.out_features);
+        Some(ModelSummary {
+            size_bytes: r.size_bytes,
+            chunk_count: r.chunks.len() as u32,
+            input_features: model.input_features() as u32,
+            output_features: last.unwrap_or(0) as u32,
+            layers: model.config().layers.len() as u32,
+            macs: crate::engine::macs(&model, adapter.as_deref()),
+        })
     }
 }
 

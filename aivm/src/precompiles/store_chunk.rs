@@ -88,3 +88,49 @@ impl AivmPrecompile for StoreChunk {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::precompiles::test_utils::from_registry;
+    use alloy_primitives::b256;
+
+    #[test]
+    fn vectors_and_reverts() {
+        let store = Arc::new(ModelStore::in_memory());
+        let p = StoreChunk::new(store.clone());
+        let empty = IAivmPrecompiles::storeChunkCall { data: Bytes::new() }.abi_encode();
+        let out = p.call(&from_registry(&empty, 100_000));
+        let keccak_empty = b256!("c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
+        assert_eq!(
+            out,
+            PrecompileOutcome::Success { gas_used: STORE_CHUNK_BASE_GAS, output: keccak_empty.into() }
+        );
+
+        let data = vec![0xab; 100];
+        let input = IAivmPrecompiles::storeChunkCall { data: data.clone().into() }.abi_encode();
+        let PrecompileOutcome::Success { gas_used, output } = p.call(&from_registry(&input, 100_000)) else {
+            panic!("stores")
+        };
+        assert_eq!(gas_used, STORE_CHUNK_BASE_GAS + 4 * STORE_CHUNK_GAS_PER_WORD);
+        assert_eq!(output.as_ref(), alloy_primitives::keccak256(&data).as_slice());
+        assert_eq!(store.chunk(&alloy_primitives::keccak256(&data)).unwrap().as_ref(), &data[..]);
+
+        assert_eq!(p.call(&from_registry(&input, gas_used - 1)), PrecompileOutcome::OutOfGas);
+        let reverts = |c: &PrecompileCall<'_>, reason: &str| {
+            assert_eq!(
+                p.call(c),
+                PrecompileOutcome::Revert { gas_used: STORE_CHUNK_BASE_GAS, output: revert_reason(reason) }
+            );
+        };
+        reverts(&from_registry(&input[..40], 100_000), "AIVM: malformed STORE_CHUNK input");
+        reverts(
+            &PrecompileCall { caller: Address::ZERO, ..from_registry(&input, 100_000) },
+            "AIVM: STORE_CHUNK serves only the ModelRegistry",
+        );
+        reverts(
+            &PrecompileCall { is_static: true, ..from_registry(&input, 100_000) },
+            "AIVM: STORE_CHUNK cannot be called statically",
+        );
+    }
+}

@@ -142,3 +142,71 @@ impl AivmPrecompile for Verify {
         verdict(gas, None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AdapterFiles, ModelFiles};
+    use crate::precompiles::store::{REJECT_BASE_MISMATCH, REJECT_ID_MISMATCH, REJECT_MISSING_CHUNK};
+    use crate::precompiles::test_utils::{from_registry, shipped, verify_input};
+    use alloy_primitives::B256;
+
+    fn verdict_of(o: PrecompileOutcome) -> (u16, String) {
+        let PrecompileOutcome::Success { output, .. } = o else { panic!("not a verdict: {o:?}") };
+        let r = IAivmPrecompiles::verifyCall::abi_decode_returns(&output).unwrap();
+        (r.reason, r.detail)
+    }
+
+    #[test]
+    fn shipped_model_and_adapter_verify_and_bad_publications_are_rejected() {
+        let store = Arc::new(ModelStore::in_memory());
+        let v = Verify::new(store.clone());
+        let m = ModelFiles::read(&shipped("digits-mlp")).unwrap();
+        let a = AdapterFiles::read(&shipped("digits-mlp-translate-lora")).unwrap();
+
+        // Adapter before its base: the parent is not a verified model.
+        let ai = verify_input(&store, a.id(), 2, m.id(), [&a.config, &a.weights], 1000);
+        assert_eq!(verdict_of(v.call(&from_registry(&ai, 10_000_000))).0, REJECT_BASE_MISMATCH);
+
+        let mi = verify_input(&store, m.id(), 1, B256::ZERO, [&m.config, &m.weights], 1000);
+        assert_eq!(verdict_of(v.call(&from_registry(&mi, 10_000_000))), (0, String::new()));
+        assert!(store.model(&m.id()).is_some());
+        assert_eq!(verdict_of(v.call(&from_registry(&ai, 10_000_000))), (0, String::new()));
+
+        // Declared id of other files.
+        let wrong = verify_input(&store, B256::repeat_byte(1), 1, B256::ZERO, [&m.config, &m.weights], 1000);
+        assert_eq!(verdict_of(v.call(&from_registry(&wrong, 10_000_000))).0, REJECT_ID_MISMATCH);
+        // A chunk nobody stored.
+        let missing = IAivmPrecompiles::verifyCall {
+            contentId: m.id(),
+            kind: 1,
+            parent: B256::ZERO,
+            configChunks: 1,
+            chunkHashes: vec![B256::repeat_byte(2), B256::repeat_byte(3)],
+        }
+        .abi_encode();
+        assert_eq!(verdict_of(v.call(&from_registry(&missing, 10_000_000))).0, REJECT_MISSING_CHUNK);
+        let bad_kind = IAivmPrecompiles::verifyCall {
+            contentId: m.id(),
+            kind: 3,
+            parent: B256::ZERO,
+            configChunks: 1,
+            chunkHashes: vec![],
+        }
+        .abi_encode();
+        assert_eq!(verdict_of(v.call(&from_registry(&bad_kind, 10_000_000))).0, REJECT_MANIFEST);
+
+        // Too little gas for the files: a revert with the figure, not a verdict.
+        let PrecompileOutcome::Revert { output, .. } = v.call(&from_registry(&mi, VERIFY_BASE_GAS + 10))
+        else {
+            panic!("out of gas reverts")
+        };
+        let reason =
+            <alloy::sol_types::Revert as alloy::sol_types::SolError>::abi_decode(&output).unwrap().reason;
+        assert!(reason.starts_with("AIVM: out of gas: VERIFY of 8389 bytes"), "{reason}");
+        assert!(matches!(
+            v.call(&PrecompileCall { caller: Address::ZERO, ..from_registry(&mi, 10_000_000) }),
+            PrecompileOutcome::Revert { .. }
+        ));
+    }
+}

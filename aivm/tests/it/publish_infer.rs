@@ -17,6 +17,7 @@ use temporis_aivm::engine::{Kernels, infer_batch_with};
 use temporis_aivm::model::{Adapter, AdapterFiles, Model, ModelFiles, verify::make_test_vector};
 use temporis_aivm::pack::{self, Manifest, PackKind};
 use temporis_aivm::precompiles::inference::{INFERENCE_ADDRESS, inference_gas};
+use temporis_aivm::precompiles::model_info::MODEL_INFO_ADDRESS;
 use temporis_aivm::precompiles::store::{ModelStore, REJECT_BASE_MISMATCH, REJECT_TEST_VECTOR};
 use temporis_aivm::precompiles::{MODEL_REGISTRY_ADDRESS, model_precompiles, revert_reason};
 use temporis_aivm::train::digits::{Digits, Shift};
@@ -232,6 +233,31 @@ fn a_contract_classifies_a_held_out_digit_with_the_published_model_and_adapter()
     assert_eq!(p.sizeBytes, (files.config.len() + files.weights.len()) as u64);
     assert_eq!(p.received, p.chunkCount);
 
+    // Shapes through the registry (MODEL_INFO behind it); MODEL_INFO itself serves only the registry.
+    let model = Model::load(&models().join("digits-mlp")).unwrap();
+    let adapter = Adapter::load(&models().join("digits-mlp-translate-lora"), &model).unwrap();
+    for (id, macs) in [
+        (model_id, temporis_aivm::macs(&model, None)),
+        (adapter_id, temporis_aivm::macs(&model, Some(&adapter))),
+    ] {
+        let r = chain.view(
+            MODEL_REGISTRY_ADDRESS,
+            ModelRegistry::modelInfoCall { contentId: id }.abi_encode(),
+            200_000,
+        );
+        let info = ModelRegistry::modelInfoCall::abi_decode_returns(r.output().unwrap()).unwrap();
+        assert_eq!(
+            (info.status, info.inputFeatures, info.outputFeatures, info.layers),
+            (STATUS_VERIFIED, 64, 10, 2)
+        );
+        assert_eq!(info.macs, macs);
+    }
+    let r = chain.view(MODEL_INFO_ADDRESS, model_id.to_vec(), 100_000);
+    assert_eq!(
+        revert_data(&r),
+        revert_reason(&format!("AIVM: MODEL_INFO serves only {MODEL_REGISTRY_ADDRESS}"))
+    );
+
     // A consumer contract, deployed by CREATE, then asked to classify held-out images.
     let mut init = DigitClassifier::BYTECODE.to_vec();
     init.extend(
@@ -257,8 +283,6 @@ fn a_contract_classifies_a_held_out_digit_with_the_published_model_and_adapter()
     let events: Vec<_> = out.logs().filter_map(|l| DigitClassifier::Classified::decode_log(l).ok()).collect();
     assert_eq!(events.len(), images.len());
 
-    let model = Model::load(&models().join("digits-mlp")).unwrap();
-    let adapter = Adapter::load(&models().join("digits-mlp-translate-lora"), &model).unwrap();
     for (img, ev) in images.iter().zip(&events) {
         // The library engine, the plain integer reference and the `temporis-aivm infer` tool.
         let lib = temporis_aivm::infer(&model, Some(&adapter), img).unwrap();

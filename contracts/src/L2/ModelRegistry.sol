@@ -16,6 +16,8 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 contract ModelRegistry is IModelRegistry {
     /// @notice The AIVM inference precompile.
     address public constant INFERENCE = address(0x0A00);
+    /// @notice The AIVM model-info precompile.
+    address public constant MODEL_INFO = address(0x0A01);
     /// @notice The AIVM chunk-store precompile.
     address public constant STORE_CHUNK = address(0x0A02);
     /// @notice The AIVM verification precompile.
@@ -166,6 +168,28 @@ contract ModelRegistry is IModelRegistry {
     /// @inheritdoc IModelRegistry
     function chunkReceived(bytes32 publicationId, uint256 index) external view returns (bool) {
         return _received[publicationId][index >> 8] & (1 << (index & 255)) != 0;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function modelInfo(bytes32 contentId) external view returns (ModelInfo memory info) {
+        (bytes32 publicationId, Status status, uint16 reason) = statusOf(contentId);
+        Publication storage p = _publications[publicationId];
+        info.publicationId = publicationId;
+        info.kind = p.kind;
+        info.status = status;
+        info.reason = reason;
+        info.parent = p.parent;
+        info.chunkCount = p.chunkCount;
+        info.sizeBytes = p.sizeBytes;
+        if (status != Status.Verified) return info;
+        (bool ok, bytes memory ret) = MODEL_INFO.staticcall(abi.encodePacked(contentId));
+        if (!ok || ret.length != 192) revert ModelRegistry_PrecompileFailed(MODEL_INFO, ret);
+        (,, uint256 inputFeatures, uint256 outputFeatures, uint256 layers, uint256 macs) =
+            abi.decode(ret, (uint256, uint256, uint256, uint256, uint256, uint256));
+        info.inputFeatures = uint32(inputFeatures);
+        info.outputFeatures = uint32(outputFeatures);
+        info.layers = uint32(layers);
+        info.macs = uint64(macs);
     }
 
     /// @inheritdoc IModelRegistry

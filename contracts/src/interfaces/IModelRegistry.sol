@@ -50,6 +50,34 @@ interface IModelRegistry {
         address publisher;
     }
 
+    /// @notice What is known about a content id: its publication record and, once verified, the
+    ///         shapes the MODEL_INFO precompile reads from the files (an adapter's are its base's,
+    ///         `macs` with the adapter applied).
+    /// @param publicationId  Its verified publication, else the latest announced (zero if none).
+    /// @param kind           Model or adapter.
+    /// @param status         Status of that publication.
+    /// @param reason         Rejection reason code (0 unless Rejected).
+    /// @param parent         Base model of an adapter.
+    /// @param chunkCount     Number of chunks.
+    /// @param sizeBytes      Bytes received.
+    /// @param inputFeatures  Input width (0 unless Verified).
+    /// @param outputFeatures Output width (0 unless Verified).
+    /// @param layers         Number of layers (0 unless Verified).
+    /// @param macs           Multiply-accumulates of one inference (0 unless Verified).
+    struct ModelInfo {
+        bytes32 publicationId;
+        Kind kind;
+        Status status;
+        uint16 reason;
+        bytes32 parent;
+        uint32 chunkCount;
+        uint64 sizeBytes;
+        uint32 inputFeatures;
+        uint32 outputFeatures;
+        uint32 layers;
+        uint64 macs;
+    }
+
     /// @notice The manifest is malformed (kind, parent, chunk split or count).
     error ModelRegistry_InvalidManifest(string why);
     /// @notice This exact manifest was announced before.
@@ -133,6 +161,11 @@ interface IModelRegistry {
     /// @param index         Chunk index.
     /// @return True once received.
     function chunkReceived(bytes32 publicationId, uint256 index) external view returns (bool);
+
+    /// @notice Everything known about a content id (see {ModelInfo}).
+    /// @param contentId A model or adapter content id.
+    /// @return info The record, with shapes once verified.
+    function modelInfo(bytes32 contentId) external view returns (ModelInfo memory info);
 
     /// @notice What a content id resolves to: its verified publication if there is one, else the
     ///         latest one announced.

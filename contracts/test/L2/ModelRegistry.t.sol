@@ -4,12 +4,13 @@ pragma solidity ^0.8.24;
 import {ModelRegistry} from "../../src/L2/ModelRegistry.sol";
 import {DigitClassifier} from "../../src/examples/DigitClassifier.sol";
 import {IModelRegistry} from "../../src/interfaces/IModelRegistry.sol";
-import {MockInference, MockStoreChunk, MockVerify} from "../mocks/MockAivmPrecompiles.sol";
+import {MockInference, MockModelInfo, MockStoreChunk, MockVerify} from "../mocks/MockAivmPrecompiles.sol";
 import {Test} from "../utils/Test.sol";
 
 contract ModelRegistryTest is Test {
     address internal constant PREDEPLOY = 0x4200000000000000000000000000000000000A00;
     address internal constant INFERENCE = address(0x0A00);
+    address internal constant MODEL_INFO = address(0x0A01);
     address internal constant STORE_CHUNK = address(0x0A02);
     address internal constant VERIFY = address(0x0A03);
 
@@ -22,6 +23,7 @@ contract ModelRegistryTest is Test {
         vm.etch(INFERENCE, address(new MockInference()).code);
         vm.etch(STORE_CHUNK, address(new MockStoreChunk()).code);
         vm.etch(VERIFY, address(new MockVerify()).code);
+        vm.etch(MODEL_INFO, address(new MockModelInfo()).code);
     }
 
     function _chunks(string memory tag) internal pure returns (bytes[] memory c, bytes32[] memory h) {
@@ -199,5 +201,25 @@ contract ModelRegistryTest is Test {
         vm.assertEq(c.lastDigit(), 3);
         vm.assertEq(c.classifications(), 1);
         vm.assertEq(int256(c.lastLogits()[3]), 1);
+    }
+
+    function test_modelInfo_pendingThenVerified_succeeds() public {
+        IModelRegistry.ModelInfo memory info = registry.modelInfo(MODEL);
+        vm.assertTrue(info.status == IModelRegistry.Status.None);
+        (bytes[] memory c, bytes32[] memory h) = _chunks("m");
+        bytes32 pub = registry.announce(MODEL, IModelRegistry.Kind.Model, bytes32(0), 1, h);
+        info = registry.modelInfo(MODEL);
+        vm.assertTrue(info.status == IModelRegistry.Status.Pending);
+        vm.assertEq(uint256(info.chunkCount), 3);
+        vm.assertEq(uint256(info.macs), 0);
+        for (uint256 i; i < 3; ++i) {
+            registry.uploadChunk(pub, i, c[i]);
+        }
+        info = registry.modelInfo(MODEL);
+        vm.assertTrue(info.status == IModelRegistry.Status.Verified);
+        vm.assertEq(info.publicationId, pub);
+        vm.assertEq(uint256(info.inputFeatures), 4);
+        vm.assertEq(uint256(info.layers), 1);
+        vm.assertEq(uint256(info.macs), 16);
     }
 }

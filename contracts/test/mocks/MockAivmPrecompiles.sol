@@ -52,3 +52,11 @@ contract MockInference {
         return abi.encode(x, logits, best);
     }
 }
+
+/// @notice MODEL_INFO stand-in: size, chunks, 4 inputs, 4 outputs, 1 layer, 16 MACs.
+contract MockModelInfo {
+    fallback(bytes calldata input) external returns (bytes memory) {
+        require(input.length == 32, "MockModelInfo: input");
+        return abi.encode(uint256(100), uint256(3), uint256(4), uint256(4), uint256(1), uint256(16));
+    }
+}
