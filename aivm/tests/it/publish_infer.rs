@@ -56,10 +56,7 @@ struct Chain {
 impl Chain {
     fn new(store: Arc<ModelStore>) -> Self {
         let key = keys(1).remove(0);
-        let code = hex::encode_prefixed(ModelRegistry::DEPLOYED_BYTECODE.as_ref());
-        let registry = format!(r#""{MODEL_REGISTRY_ADDRESS}":{{"balance":"0x0","code":"{code}"}}"#);
-        let genesis = genesis_json(&[key.address()], U256::from(10u128.pow(21)), &[registry]);
-        let state = State::from_genesis_json(&genesis).unwrap();
+        let state = State::from_genesis_json(&genesis(&key)).unwrap();
         let executor = Executor::new(crate::CHAIN_ID).with_precompiles(model_precompiles(store.clone()));
         Self { state, executor, store, key, nonce: 0, block: 0 }
     }
@@ -136,6 +133,13 @@ impl Chain {
         }
         (m, publication, txs)
     }
+}
+
+/// The genesis of the tests: `key` funded, the forge-compiled registry at its predeploy address.
+fn genesis(key: &PrivateKeySigner) -> String {
+    let code = hex::encode_prefixed(ModelRegistry::DEPLOYED_BYTECODE.as_ref());
+    let registry = format!(r#""{MODEL_REGISTRY_ADDRESS}":{{"balance":"0x0","code":"{code}"}}"#);
+    genesis_json(&[key.address()], U256::from(10u128.pow(21)), &[registry])
 }
 
 fn upload(publication: B256, index: usize, data: Vec<u8>) -> Vec<u8> {
@@ -556,4 +560,68 @@ fn publish_unchecked(
     std::fs::write(out.join(pack::MANIFEST_FILE), serde_json::to_vec(&manifest).unwrap()).unwrap();
     let (m, publication, txs) = chain.publish_txs(out, parent);
     (m.id, publication, txs)
+}
+
+/// `temporis-aivm publish` against a real JSON-RPC node (anvil, from the same genesis): anvil
+/// takes and mines the signed transactions, the announcement succeeds there and the uploads
+/// revert (no STORE_CHUNK on a plain EVM); the very same raw transactions, executed by the AIVM,
+/// publish and verify the model.
+#[tokio::test(flavor = "current_thread")]
+async fn publish_tool_transactions_run_on_anvil_and_publish_on_the_aivm() {
+    use alloy::eips::eip2718::Decodable2718;
+    use alloy::providers::{Provider, ProviderBuilder};
+    let tmp = TempDir::new("publish-cli");
+    let mut chain = Chain::new(Arc::new(ModelStore::in_memory()));
+    let anvil = crate::anvil_with_genesis(&genesis(&chain.key));
+    let pack = tmp.path().join("model-pack");
+    let manifest = pack_dir(&models().join("digits-mlp"), &pack);
+    let raw_file = tmp.path().join("txs.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_temporis-aivm"))
+        .arg("publish")
+        .arg("--pack")
+        .arg(&pack)
+        .arg("--rpc-url")
+        .arg(anvil.endpoint())
+        .arg("--out")
+        .arg(&raw_file)
+        .env("TEMPORIS_PRIVATE_KEY", hex::encode(chain.key.to_bytes()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["id"], manifest.id.to_string());
+    assert_eq!(report["chain_id"], crate::CHAIN_ID);
+    let hashes: Vec<B256> = serde_json::from_value(report["transactions"].clone()).unwrap();
+    assert_eq!(hashes.len(), 1 + manifest.files.iter().map(|f| f.chunks.len()).sum::<usize>());
+
+    let provider = ProviderBuilder::new().connect_http(anvil.endpoint_url());
+    provider.raw_request::<_, serde_json::Value>("evm_mine".into(), ()).await.unwrap();
+    for (i, h) in hashes.iter().enumerate() {
+        let receipt = provider.get_transaction_receipt(*h).await.unwrap().expect("mined");
+        assert_eq!(receipt.status(), i == 0, "transaction {i} on anvil");
+    }
+    let status = provider
+        .call(
+            alloy::rpc::types::TransactionRequest::default()
+                .to(MODEL_REGISTRY_ADDRESS)
+                .input(ModelRegistry::statusOfCall { contentId: manifest.id }.abi_encode().into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ModelRegistry::statusOfCall::abi_decode_returns(&status).unwrap().status, STATUS_PENDING);
+
+    let raws: Vec<Bytes> = serde_json::from_slice(&std::fs::read(&raw_file).unwrap()).unwrap();
+    let txs: Vec<Recovered<TxEnvelope>> = raws
+        .iter()
+        .map(|r| {
+            let tx = TxEnvelope::decode_2718(&mut r.as_ref()).unwrap();
+            let signer = tx.signature().recover_address_from_prehash(&tx.signature_hash()).unwrap();
+            Recovered::new_unchecked(tx, signer)
+        })
+        .collect();
+    assert_eq!(txs.iter().map(|t| *t.tx_hash()).collect::<Vec<_>>(), hashes);
+    let block = chain.execute(&txs);
+    chain.nonce = txs.len() as u64;
+    assert_all_succeeded(&block);
+    assert_eq!(chain.status_of(manifest.id), (STATUS_VERIFIED, 0));
 }
