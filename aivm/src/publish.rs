@@ -8,8 +8,6 @@
 //! ABI (`contracts/src/interfaces/IModelRegistry.sol`); `docs/aivm-precompiles.md` describes the
 //! flow, and why it completes only on an AIVM chain.
 
-#![allow(missing_docs)] // `sol!` items below; the rest is documented.
-
 use std::path::Path;
 
 use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
@@ -22,12 +20,17 @@ use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
 use crate::model::{AdapterConfig, ModelError};
 use crate::pack::{self, CHUNKS_DIR, MANIFEST_FILE, PackError, PackKind};
 
-alloy::sol! {
-    /// The publishing calls of `IModelRegistry`.
-    interface IModelRegistryPublish {
-        function announce(bytes32 contentId, uint8 kind, bytes32 parent, uint32 configChunks, bytes32[] chunkHashes)
-            external returns (bytes32 publicationId);
-        function uploadChunk(bytes32 publicationId, uint256 index, bytes data) external;
+pub use self::registry_abi::IModelRegistryPublish;
+
+mod registry_abi {
+    #![allow(missing_docs)]
+    alloy::sol! {
+        /// The publishing calls of `IModelRegistry`.
+        interface IModelRegistryPublish {
+            function announce(bytes32 contentId, uint8 kind, bytes32 parent, uint32 configChunks, bytes32[] chunkHashes)
+                external returns (bytes32 publicationId);
+            function uploadChunk(bytes32 publicationId, uint256 index, bytes data) external;
+        }
     }
 }
 

@@ -7,6 +7,11 @@
 //! EVM's spec and rebuilds the standard part whenever revm changes the spec, so the AIVM set is
 //! always served with the standard set of the same spec (P256VERIFY at `0x…0100` since Osaka
 //! included) and can never shadow one of them.
+//!
+//! The precompiles of model publishing and inference ([`inference`], [`model_info`],
+//! [`store_chunk`], [`verify`]) work over one [`store::ModelStore`] and serve the `ModelRegistry`
+//! predeploy ([`MODEL_REGISTRY_ADDRESS`]); [`model_precompiles`] builds their set. Spec:
+//! `docs/aivm-precompiles.md`.
 
 pub mod abi;
 pub mod inference;

@@ -80,6 +80,8 @@ contract ModelRegistry is IModelRegistry {
         if (p.status == Status.None) revert ModelRegistry_UnknownPublication(publicationId);
         if (p.status != Status.Pending) revert ModelRegistry_NotPending(publicationId, p.status);
         if (index >= p.chunkCount) revert ModelRegistry_ChunkIndex(index, p.chunkCount);
+        // One bit per chunk, 256 chunks per word: bit `index % 256` of word `index / 256`.
+        // forge-lint: disable-next-line(incorrect-shift)
         uint256 bit = 1 << (index & 255);
         uint256 bits = _received[publicationId][index >> 8];
         if (bits & bit != 0) revert ModelRegistry_ChunkAlreadyReceived(index);
@@ -167,6 +169,7 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function chunkReceived(bytes32 publicationId, uint256 index) external view returns (bool) {
+        // forge-lint: disable-next-line(incorrect-shift)
         return _received[publicationId][index >> 8] & (1 << (index & 255)) != 0;
     }
 
@@ -186,9 +189,14 @@ contract ModelRegistry is IModelRegistry {
         if (!ok || ret.length != 192) revert ModelRegistry_PrecompileFailed(MODEL_INFO, ret);
         (,, uint256 inputFeatures, uint256 outputFeatures, uint256 layers, uint256 macs) =
             abi.decode(ret, (uint256, uint256, uint256, uint256, uint256, uint256));
+        // MODEL_INFO encodes these from u32 and u64 values: the casts cannot truncate.
+        // forge-lint: disable-next-line(unsafe-typecast)
         info.inputFeatures = uint32(inputFeatures);
+        // forge-lint: disable-next-line(unsafe-typecast)
         info.outputFeatures = uint32(outputFeatures);
+        // forge-lint: disable-next-line(unsafe-typecast)
         info.layers = uint32(layers);
+        // forge-lint: disable-next-line(unsafe-typecast)
         info.macs = uint64(macs);
     }
 
