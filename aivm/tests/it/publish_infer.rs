@@ -625,3 +625,53 @@ async fn publish_tool_transactions_run_on_anvil_and_publish_on_the_aivm() {
     assert_all_succeeded(&block);
     assert_eq!(chain.status_of(manifest.id), (STATUS_VERIFIED, 0));
 }
+
+/// The upload that completes a publication runs VERIFY; with too little gas for it the whole
+/// upload reverts (the chunk is not marked received, the publication stays Pending) with
+/// VERIFY's reason inside `ModelRegistry_PrecompileFailed`, and the same upload with more gas
+/// then verifies it.
+#[test]
+fn an_upload_without_gas_for_verify_reverts_and_can_be_retried() {
+    let tmp = TempDir::new("publish-retry");
+    let mut chain = Chain::new(Arc::new(ModelStore::in_memory()));
+    let pack = tmp.path().join("model-pack");
+    let m = pack_dir(&models().join("digits-mlp"), &pack);
+    let (_, publication, mut txs) = chain.publish_txs(&pack, B256::ZERO);
+    txs.pop(); // the last upload, sent below with chosen gas limits
+    chain.nonce -= 1;
+    assert_all_succeeded(&chain.execute(&txs));
+
+    let hashes = onchain_manifest(&m).2;
+    let index = hashes.len() - 1;
+    let data = std::fs::read(pack::chunk_path(&pack.join(pack::CHUNKS_DIR), &hashes[index])).unwrap();
+    let input = upload(publication, index, data);
+    let short = (60_000..1_000_000u64)
+        .step_by(5_000)
+        .find(|&gas| match chain.view(MODEL_REGISTRY_ADDRESS, input.clone(), gas) {
+            ExecutionResult::Revert { output, .. } => {
+                ModelRegistry::ModelRegistry_PrecompileFailed::abi_decode(&output).is_ok_and(|e| {
+                    let reason =
+                        <alloy::sol_types::Revert as SolError>::abi_decode(&e.data).map(|r| r.reason);
+                    e.precompile == temporis_aivm::precompiles::verify::VERIFY_ADDRESS
+                        && reason.is_ok_and(|r| r.starts_with("AIVM: out of gas: VERIFY"))
+                })
+            }
+            _ => false,
+        })
+        .expect("some gas limit reaches VERIFY without enough gas for it");
+    let tx = chain.tx(TxKind::Call(MODEL_REGISTRY_ADDRESS), input.clone(), short);
+    let out = chain.execute(&[tx]);
+    assert!(!out.receipts[0].status());
+    assert_eq!(chain.status_of(m.id), (STATUS_PENDING, 0));
+    let r = chain.view(
+        MODEL_REGISTRY_ADDRESS,
+        ModelRegistry::chunkReceivedCall { publicationId: publication, index: U256::from(index) }
+            .abi_encode(),
+        100_000,
+    );
+    assert!(!ModelRegistry::chunkReceivedCall::abi_decode_returns(r.output().unwrap()).unwrap());
+
+    let retry = chain.call_tx(MODEL_REGISTRY_ADDRESS, input);
+    assert_all_succeeded(&chain.execute(&[retry]));
+    assert_eq!(chain.status_of(m.id), (STATUS_VERIFIED, 0));
+}
