@@ -26,6 +26,8 @@ export const BOUND = [
   ["L1/Portal.sol", "Portal"],
   ["L2/L1Block.sol", "L1Block"],
   ["L2/L2ToL1MessagePasser.sol", "L2ToL1MessagePasser"],
+  ["L2/ModelRegistry.sol", "ModelRegistry"],
+  ["examples/DigitClassifier.sol", "DigitClassifier"],
 ];
 
 const check = process.argv.includes("--check");

@@ -6,6 +6,7 @@ pub mod kernels;
 pub mod model;
 pub mod pack;
 pub mod precompiles;
+pub mod publish;
 pub mod quant;
 pub mod state;
 pub mod stf;

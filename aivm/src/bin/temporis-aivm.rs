@@ -3,6 +3,8 @@
 //! - `verify`: check a model (and an adapter) in full, test vectors included;
 //! - `infer`: run the integer engine on one input;
 //! - `pack` / `unpack`: content-addressed chunks and manifest for publication;
+//! - `publish`: sign the transactions that publish a pack through the `ModelRegistry`
+//!   predeploy, write them and/or send them to a JSON-RPC endpoint;
 //! - `train` / `finetune`: train the digits MLP and a LoRA adapter for shifted images (float,
 //!   off the consensus path), quantize them, and report accuracies.
 //!
@@ -15,6 +17,7 @@ use temporis_aivm::{
     Adapter, Model, engine,
     model::verify,
     pack::{self, DEFAULT_CHUNK_SIZE},
+    publish,
     train::{
         self, LoraOptions, TrainOptions,
         digits::{Digits, Shift},
@@ -38,6 +41,8 @@ enum Command {
     Pack(PackArgs),
     /// Reassemble a pack directory into the original files, checking every hash.
     Unpack(UnpackArgs),
+    /// Sign the registry transactions that publish a pack; write and/or send them.
+    Publish(PublishArgs),
     /// Train the digits MLP (float), quantize it to int8, write the model directory.
     Train(TrainArgs),
     /// Train a LoRA adapter of a digits model for shifted images, quantize it, write it.
@@ -164,6 +169,114 @@ struct UnpackArgs {
     out: PathBuf,
 }
 
+#[derive(Debug, Args)]
+struct PublishArgs {
+    /// Pack directory (made by `pack`).
+    #[arg(long, value_name = "DIR")]
+    pack: PathBuf,
+    /// JSON-RPC endpoint to send the transactions to (`eth_sendRawTransaction`); nonce, chain id
+    /// and fees default to its answers. Without it the transactions are only signed.
+    #[arg(long = "rpc-url", value_name = "URL")]
+    rpc_url: Option<String>,
+    /// The sender's private key (hex).
+    #[arg(long = "private-key", env = "TEMPORIS_PRIVATE_KEY", hide_env_values = true)]
+    private_key: String,
+    /// Chain id (default: the endpoint's, else the devnet's).
+    #[arg(long = "chain-id")]
+    chain_id: Option<u64>,
+    /// Nonce of the first transaction (default: the endpoint's pending count, else 0).
+    #[arg(long)]
+    nonce: Option<u64>,
+    /// `max_fee_per_gas` in wei (default: twice the endpoint's gas price, else 2 gwei).
+    #[arg(long = "max-fee")]
+    max_fee: Option<u128>,
+    /// `max_priority_fee_per_gas` in wei.
+    #[arg(long = "priority-fee", default_value_t = 1_000_000)]
+    priority_fee: u128,
+    /// Address of the `ModelRegistry`.
+    #[arg(long, default_value_t = temporis_aivm::precompiles::MODEL_REGISTRY_ADDRESS)]
+    registry: alloy_primitives::Address,
+    /// Extra gas for the last upload, which runs the verification.
+    #[arg(long = "verify-gas", default_value_t = publish::DEFAULT_VERIFY_GAS)]
+    verify_gas: u64,
+    /// Write the signed raw transactions here, as a JSON array of 0x-hex strings.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+/// The devnet's L2 chain id, the default where no endpoint tells.
+const DEVNET_CHAIN_ID: u64 = 73_571;
+
+fn publish_cmd(a: &PublishArgs) -> eyre::Result<serde_json::Value> {
+    use alloy::providers::{Provider, ProviderBuilder};
+    let key: alloy::signers::local::PrivateKeySigner =
+        a.private_key.trim().parse().wrap_err("--private-key is not a hex secp256k1 key")?;
+    let plan = publish::plan(&a.pack).wrap_err_with(|| format!("reading pack {}", a.pack.display()))?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let provider = match &a.rpc_url {
+        Some(url) => {
+            Some(ProviderBuilder::new().connect_http(url.parse().wrap_err("--rpc-url is not a URL")?))
+        }
+        None => None,
+    };
+    let (chain_id, nonce, max_fee) = match &provider {
+        Some(p) => rt.block_on(async {
+            let chain_id = match a.chain_id {
+                Some(c) => c,
+                None => p.get_chain_id().await?,
+            };
+            let nonce = match a.nonce {
+                Some(n) => n,
+                None => p.get_transaction_count(key.address()).pending().await?,
+            };
+            let max_fee = match a.max_fee {
+                Some(f) => f,
+                None => 2 * p.get_gas_price().await?,
+            };
+            eyre::Ok((chain_id, nonce, max_fee))
+        })?,
+        None => {
+            (a.chain_id.unwrap_or(DEVNET_CHAIN_ID), a.nonce.unwrap_or(0), a.max_fee.unwrap_or(2_000_000_000))
+        }
+    };
+    let params = publish::TxParams {
+        chain_id,
+        nonce,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: a.priority_fee.min(max_fee),
+        registry: a.registry,
+        verify_gas: a.verify_gas,
+    };
+    let txs = publish::sign(&plan, &key, &params)?;
+    let raws: Vec<_> = txs.iter().map(publish::raw).collect();
+    if let Some(out) = &a.out {
+        std::fs::write(out, serde_json::to_vec_pretty(&raws)?)
+            .wrap_err_with(|| format!("writing {}", out.display()))?;
+    }
+    if let Some(p) = &provider {
+        rt.block_on(async {
+            for (i, raw) in raws.iter().enumerate() {
+                // Not waiting for inclusion: the node orders the sender's nonces itself.
+                let _pending =
+                    p.send_raw_transaction(raw).await.wrap_err_with(|| format!("sending transaction {i}"))?;
+                tracing::info!(target: "aivm::publish", i, hash = %txs[i].tx_hash(), "sent");
+            }
+            eyre::Ok(())
+        })?;
+    }
+    Ok(serde_json::json!({
+        "kind": plan.kind,
+        "id": plan.content_id,
+        "parent": plan.parent,
+        "publication_id": plan.publication_id,
+        "chain_id": chain_id,
+        "first_nonce": nonce,
+        "transactions": txs.iter().map(|t| *t.tx_hash()).collect::<Vec<_>>(),
+        "sent": provider.is_some(),
+        "out": a.out,
+    }))
+}
+
 fn main() -> eyre::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -215,6 +328,7 @@ fn main() -> eyre::Result<()> {
             let m = pack::unpack(&a.pack, &a.out)?;
             serde_json::json!({ "kind": m.kind, "id": m.id, "out": a.out })
         }
+        Command::Publish(a) => publish_cmd(&a)?,
         Command::Train(a) => {
             let (train_set, test_set) = load(&a.data)?;
             let opts = TrainOptions {
@@ -324,6 +438,21 @@ mod tests {
         };
         assert_eq!(a.chunk_size, 100);
         assert!(parse(&["unpack", "--pack", "p", "--out", "o"]).is_ok());
+    }
+
+    #[test]
+    fn parses_publish() {
+        let Command::Publish(a) =
+            parse(&["publish", "--pack", "p", "--private-key", "0x01", "--out", "txs.json"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!(a.registry, temporis_aivm::precompiles::MODEL_REGISTRY_ADDRESS);
+        assert_eq!(
+            (a.verify_gas, a.priority_fee, a.rpc_url, a.nonce),
+            (publish::DEFAULT_VERIFY_GAS, 1_000_000, None, None)
+        );
+        assert!(parse(&["publish", "--pack", "p", "--private-key", "0x01", "--registry", "nope"]).is_err());
     }
 
     #[test]

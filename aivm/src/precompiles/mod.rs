@@ -7,8 +7,18 @@
 //! EVM's spec and rebuilds the standard part whenever revm changes the spec, so the AIVM set is
 //! always served with the standard set of the same spec (P256VERIFY at `0x…0100` since Osaka
 //! included) and can never shadow one of them.
+//!
+//! The precompiles of model publishing and inference ([`inference`], [`model_info`],
+//! [`store_chunk`], [`verify`]) work over one [`store::ModelStore`] and serve the `ModelRegistry`
+//! predeploy ([`MODEL_REGISTRY_ADDRESS`]); [`model_precompiles`] builds their set. Spec:
+//! `docs/aivm-precompiles.md`.
 
+pub mod abi;
+pub mod inference;
 pub mod model_info;
+pub mod store;
+pub mod store_chunk;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,6 +34,27 @@ use revm::precompile::{PrecompileHalt, PrecompileOutput};
 use revm::primitives::hardfork::SpecId;
 
 use crate::{AivmError, Result, is_aivm_precompile};
+
+/// The `ModelRegistry` predeploy (`contracts/src/L2/ModelRegistry.sol`), placed in the L2
+/// genesis: the only caller that `INFERENCE`, `STORE_CHUNK` and `VERIFY` serve.
+pub const MODEL_REGISTRY_ADDRESS: Address =
+    alloy_primitives::address!("4200000000000000000000000000000000000a00");
+
+/// The AIVM's publishing and inference precompiles over one model store: `INFERENCE`
+/// (`0x…0A00`), `MODEL_INFO` (`0x…0A01`), `STORE_CHUNK` (`0x…0A02`) and `VERIFY` (`0x…0A03`).
+pub fn model_precompiles(store: Arc<store::ModelStore>) -> AivmPrecompileSet {
+    let mut set = AivmPrecompileSet::new();
+    let all: [Arc<dyn AivmPrecompile>; 4] = [
+        Arc::new(inference::Inference::new(store.clone())),
+        Arc::new(model_info::ModelInfo::new(store.clone()).serving_only(MODEL_REGISTRY_ADDRESS)),
+        Arc::new(store_chunk::StoreChunk::new(store.clone())),
+        Arc::new(verify::Verify::new(store)),
+    ];
+    for p in all {
+        set.register(p).expect("distinct addresses in the AIVM range");
+    }
+    set
+}
 
 /// One call of an AIVM precompile.
 #[derive(Debug, Clone, Copy)]
@@ -205,4 +236,57 @@ where
 pub fn revert_reason(reason: &str) -> Bytes {
     use alloy::sol_types::SolError;
     alloy::sol_types::Revert::from(reason).abi_encode().into()
+}
+
+#[cfg(test)]
+pub(crate) mod test_utils {
+    //! Publishing the shipped models straight into a store, as the registry would.
+    use super::abi::IAivmPrecompiles;
+    use super::store::ModelStore;
+    use super::{MODEL_REGISTRY_ADDRESS, PrecompileCall};
+    use alloy::sol_types::SolCall;
+    use alloy_primitives::{B256, U256};
+    use std::path::PathBuf;
+
+    pub(crate) fn shipped(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models").join(name)
+    }
+
+    /// Stores the chunks (of `chunk` bytes) of `[config, weights]`, returns the VERIFY input.
+    pub(crate) fn verify_input(
+        store: &ModelStore,
+        id: B256,
+        kind: u8,
+        parent: B256,
+        files: [&[u8]; 2],
+        chunk: usize,
+    ) -> Vec<u8> {
+        let mut hashes = Vec::new();
+        let mut config_chunks = 0;
+        for (i, f) in files.iter().enumerate() {
+            for c in f.chunks(chunk) {
+                hashes.push(store.put_chunk(c).unwrap());
+                config_chunks += u32::from(i == 0);
+            }
+        }
+        IAivmPrecompiles::verifyCall {
+            contentId: id,
+            kind,
+            parent,
+            configChunks: config_chunks,
+            chunkHashes: hashes,
+        }
+        .abi_encode()
+    }
+
+    /// A call from the registry with `gas_limit`.
+    pub(crate) fn from_registry(input: &[u8], gas_limit: u64) -> PrecompileCall<'_> {
+        PrecompileCall {
+            input,
+            gas_limit,
+            caller: MODEL_REGISTRY_ADDRESS,
+            value: U256::ZERO,
+            is_static: false,
+        }
+    }
 }

@@ -22,12 +22,20 @@ pub const MODEL_INFO_ADDRESS: Address = precompile_address(0x0A01);
 pub const MODEL_INFO_GAS: u64 = 2_100;
 
 /// What is known about a published model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ModelSummary {
     /// Total size of the model's blobs in bytes.
     pub size_bytes: u64,
     /// Number of chunks the model was published in.
     pub chunk_count: u32,
+    /// Width of the input vector.
+    pub input_features: u32,
+    /// Width of the output vector.
+    pub output_features: u32,
+    /// Number of layers.
+    pub layers: u32,
+    /// Multiply-accumulates of one inference ([`crate::engine::macs`]).
+    pub macs: u64,
 }
 
 /// Where [`ModelInfo`] looks models up; the chain's model store implements it.
@@ -59,12 +67,19 @@ impl ModelDirectory for InMemoryModelDirectory {
 #[derive(Debug, Clone)]
 pub struct ModelInfo {
     directory: Arc<dyn ModelDirectory>,
+    only_caller: Option<Address>,
 }
 
 impl ModelInfo {
-    /// `MODEL_INFO` answering from `directory`.
+    /// `MODEL_INFO` answering from `directory`, to any caller.
     pub fn new(directory: Arc<dyn ModelDirectory>) -> Self {
-        Self { directory }
+        Self { directory, only_caller: None }
+    }
+
+    /// `self`, answering only calls from `caller` (others revert for the fixed gas).
+    pub fn serving_only(mut self, caller: Address) -> Self {
+        self.only_caller = Some(caller);
+        self
     }
 }
 
@@ -81,6 +96,14 @@ impl AivmPrecompile for ModelInfo {
         if call.gas_limit < MODEL_INFO_GAS {
             return PrecompileOutcome::OutOfGas;
         }
+        if let Some(only) = self.only_caller
+            && call.caller != only
+        {
+            return PrecompileOutcome::Revert {
+                gas_used: MODEL_INFO_GAS,
+                output: revert_reason(&format!("AIVM: MODEL_INFO serves only {only}")),
+            };
+        }
         let Ok(id) = <[u8; 32]>::try_from(call.input) else {
             return PrecompileOutcome::Revert {
                 gas_used: MODEL_INFO_GAS,
@@ -89,9 +112,18 @@ impl AivmPrecompile for ModelInfo {
         };
         match self.directory.model(&B256::from(id)) {
             Some(summary) => {
-                let mut out = [0u8; 64];
-                out[..32].copy_from_slice(&U256::from(summary.size_bytes).to_be_bytes::<32>());
-                out[32..].copy_from_slice(&U256::from(summary.chunk_count).to_be_bytes::<32>());
+                let words = [
+                    summary.size_bytes,
+                    u64::from(summary.chunk_count),
+                    u64::from(summary.input_features),
+                    u64::from(summary.output_features),
+                    u64::from(summary.layers),
+                    summary.macs,
+                ];
+                let mut out = [0u8; 32 * 6];
+                for (w, v) in out.chunks_exact_mut(32).zip(words) {
+                    w.copy_from_slice(&U256::from(v).to_be_bytes::<32>());
+                }
                 PrecompileOutcome::Success { gas_used: MODEL_INFO_GAS, output: Bytes::copy_from_slice(&out) }
             }
             None => PrecompileOutcome::Revert {
@@ -114,7 +146,8 @@ mod tests {
     fn known_unknown_malformed_and_out_of_gas() {
         let directory = Arc::new(InMemoryModelDirectory::default());
         let id = B256::repeat_byte(7);
-        directory.insert(id, ModelSummary { size_bytes: 1 << 20, chunk_count: 9 });
+        directory
+            .insert(id, ModelSummary { size_bytes: 1 << 20, chunk_count: 9, macs: 77, ..Default::default() });
         let p = ModelInfo::new(directory);
 
         let PrecompileOutcome::Success { gas_used, output } = p.call(&call(id.as_slice(), 5_000)) else {
@@ -122,7 +155,8 @@ mod tests {
         };
         assert_eq!(gas_used, MODEL_INFO_GAS);
         assert_eq!(U256::from_be_slice(&output[..32]), U256::from(1u64 << 20));
-        assert_eq!(U256::from_be_slice(&output[32..]), U256::from(9));
+        assert_eq!(U256::from_be_slice(&output[32..64]), U256::from(9));
+        assert_eq!(U256::from_be_slice(&output[160..]), U256::from(77));
 
         let unknown = p.call(&call(&[1u8; 32], 5_000));
         assert_eq!(
@@ -134,5 +168,11 @@ mod tests {
         );
         assert!(matches!(p.call(&call(&[1u8; 31], 5_000)), PrecompileOutcome::Revert { .. }));
         assert_eq!(p.call(&call(id.as_slice(), MODEL_INFO_GAS - 1)), PrecompileOutcome::OutOfGas);
+
+        let gated = p.serving_only(Address::repeat_byte(0x42));
+        assert!(matches!(gated.call(&call(id.as_slice(), 5_000)), PrecompileOutcome::Revert { .. }));
+        let from_registry =
+            PrecompileCall { caller: Address::repeat_byte(0x42), ..call(id.as_slice(), 5_000) };
+        assert!(matches!(gated.call(&from_registry), PrecompileOutcome::Success { .. }));
     }
 }

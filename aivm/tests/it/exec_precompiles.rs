@@ -20,7 +20,7 @@ use crate::{eip1559, genesis_json, keys, test_block};
 
 fn set_with_model(id: B256) -> AivmPrecompileSet {
     let directory = Arc::new(InMemoryModelDirectory::default());
-    directory.insert(id, ModelSummary { size_bytes: 4096, chunk_count: 2 });
+    directory.insert(id, ModelSummary { size_bytes: 4096, chunk_count: 2, ..Default::default() });
     AivmPrecompileSet::new().with(Arc::new(ModelInfo::new(directory))).unwrap()
 }
 
@@ -43,7 +43,7 @@ fn model_info_is_reachable_from_a_transaction() {
     assert!(found.is_success());
     let out = found.output().unwrap();
     assert_eq!(U256::from_be_slice(&out[..32]), U256::from(4096));
-    assert_eq!(U256::from_be_slice(&out[32..]), U256::from(2));
+    assert_eq!(U256::from_be_slice(&out[32..64]), U256::from(2));
     // 21000 + calldata (32 non-zero bytes at 16 gas) + the precompile's fixed gas.
     assert_eq!(found.tx_gas_used(), 21_000 + 32 * 16 + MODEL_INFO_GAS);
 

@@ -10,6 +10,7 @@ mod inference;
 mod kernels;
 mod model_format;
 mod pack;
+mod publish_infer;
 mod rejections;
 mod shipped_models;
 mod state_root;

@@ -99,3 +99,27 @@ pub mod l2_to_l1_message_passer {
     );
 }
 pub use l2_to_l1_message_passer::L2ToL1MessagePasser;
+
+/// Bindings of the `ModelRegistry` predeploy (publishing and inference) and of its structs.
+#[allow(missing_docs, unreachable_pub, clippy::too_many_arguments)]
+pub mod model_registry {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug)]
+        ModelRegistry,
+        "artifacts/ModelRegistry.json"
+    );
+}
+pub use model_registry::ModelRegistry;
+
+/// Bindings of the `DigitClassifier` example consumer of on-chain inference.
+#[allow(missing_docs, unreachable_pub, clippy::too_many_arguments)]
+pub mod digit_classifier {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug)]
+        DigitClassifier,
+        "artifacts/DigitClassifier.json"
+    );
+}
+pub use digit_classifier::DigitClassifier;
