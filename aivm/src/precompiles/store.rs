@@ -102,6 +102,7 @@ pub fn rejection_code(e: &ModelError) -> u16 {
         | ModelError::UnsupportedPeftOption { .. }
         | ModelError::InvalidTargetModules
         | ModelError::TargetQuantMismatch(_)
+        | ModelError::TooLarge { .. }
         | ModelError::Io { .. } => REJECT_CONFIG,
         ModelError::Safetensors { .. }
         | ModelError::MissingTensor { .. }
