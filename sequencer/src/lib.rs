@@ -1,5 +1,14 @@
 #![doc = include_str!("../README.md")]
 
+pub mod config;
 mod error;
+pub mod evm;
+pub mod genesis;
+pub mod mempool;
+pub mod node;
+pub mod rpc;
+pub mod store;
 
+pub use config::{Cli, Config};
 pub use error::{Result, SequencerError};
+pub use node::Node;
