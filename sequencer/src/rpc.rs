@@ -18,7 +18,7 @@ use alloy::rpc::types::state::StateOverride;
 use alloy::rpc::types::{
     Block, BlockTransactions, FeeHistory, Filter, Log, Transaction, TransactionReceipt, TransactionRequest,
 };
-use alloy::sol_types::GenericRevertReason;
+use alloy::sol_types::SolError;
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use jsonrpsee::server::{BatchRequestConfig, PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
@@ -59,9 +59,11 @@ fn to_value<T: serde::Serialize>(v: T) -> RpcResult {
 /// geth's revert error: code 3, "execution reverted" with the decoded reason if any, the
 /// revert data as `data`.
 fn revert_err(output: &Bytes) -> ErrorObjectOwned {
-    let message = match GenericRevertReason::decode(output) {
-        Some(reason) => format!("execution reverted: {reason}"),
-        None => "execution reverted".to_owned(),
+    // geth unpacks `Error(string)` into the message and leaves other data (custom errors,
+    // panics) to the `data` field.
+    let message = match alloy::sol_types::Revert::abi_decode(output) {
+        Ok(revert) => format!("execution reverted: {}", revert.reason),
+        Err(_) => "execution reverted".to_owned(),
     };
     ErrorObjectOwned::owned(3, message, Some(output.to_string()))
 }
@@ -89,11 +91,9 @@ fn call_err(e: CallError) -> ErrorObjectOwned {
     server_err(e)
 }
 
+/// geth answers every refused transaction, undecodable bytes included, with `-32000`.
 fn submit_err(e: SubmitError) -> ErrorObjectOwned {
-    match e {
-        SubmitError::Decode(_) => err(-32602, e.to_string()),
-        e => server_err(e),
-    }
+    server_err(e)
 }
 
 /// Resolves a block tag or number to a block number (`None`: beyond the head).
