@@ -295,8 +295,13 @@ impl Node {
             return Err(SubmitError::Oversized);
         }
         let mut buf = raw;
+        // A first byte below 0x80 is an EIP-2718 type; 0xc0 and above start a legacy RLP list.
+        let typed = raw.first().is_some_and(|b| *b < 0x80);
+        if typed && raw[0] > TxType::Eip7702 as u8 {
+            return Err(SubmitError::TypeNotSupported);
+        }
         let tx = TxEnvelope::decode_2718(&mut buf).map_err(|e| match e {
-            alloy::eips::eip2718::Eip2718Error::UnexpectedType(_) => SubmitError::TypeNotSupported,
+            alloy::eips::eip2718::Eip2718Error::UnexpectedType(_) if typed => SubmitError::TypeNotSupported,
             e => SubmitError::Decode(e.to_string()),
         })?;
         if !buf.is_empty() {

@@ -1,1 +1,119 @@
-//! (in progress)
+//! Differential: the same signed transactions sent to anvil (Foundry 1.7.1, Osaka, the same
+//! chain id and dev accounts) and to the node give the same status, gas used, logs, contract
+//! addresses, call return data and revert data.
+
+use std::process::{Child, Command, Stdio};
+
+use alloy_primitives::hex;
+use serde_json::json;
+
+use super::*;
+
+/// A running anvil, killed on drop.
+pub(crate) struct Anvil {
+    child: Child,
+    pub(crate) addr: String,
+}
+
+impl Anvil {
+    /// Starts anvil on a free port with automine (`block_time` none) or interval mining.
+    pub(crate) fn start(block_time: Option<&str>) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut cmd = Command::new(tool("anvil"));
+        cmd.args(["--port", &port.to_string(), "--chain-id", &CHAIN_ID.to_string(), "--hardfork", "osaka", "--silent"]);
+        if let Some(t) = block_time {
+            cmd.args(["--block-time", t]);
+        }
+        let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start anvil");
+        let addr = format!("127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(&addr).is_err() {
+            assert!(Instant::now() < deadline, "anvil did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self { child, addr }
+    }
+}
+
+impl Drop for Anvil {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The fields both must agree on.
+fn essence(receipt: &Value) -> Value {
+    let logs: Vec<Value> = receipt["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| json!({"address": l["address"].as_str().unwrap().to_lowercase(), "topics": l["topics"], "data": l["data"], "logIndex": l["logIndex"]}))
+        .collect();
+    json!({
+        "status": receipt["status"],
+        "gasUsed": receipt["gasUsed"],
+        "cumulativeGasUsed": receipt["cumulativeGasUsed"],
+        "contractAddress": receipt["contractAddress"].as_str().map(str::to_lowercase),
+        "type": receipt["type"],
+        "logs": logs,
+        "logsBloom": receipt["logsBloom"],
+    })
+}
+
+#[test]
+fn same_transactions_same_results_as_anvil() {
+    let bytecode = super::tools::counter_bytecode();
+    let anvil = Anvil::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms"]);
+
+    let key = dev_key(0);
+    let mut deploy = bytecode;
+    deploy.extend_from_slice(&U256::from(5).to_be_bytes::<32>());
+    let counter = key.address().create(0);
+    let call = |sel: &str, arg: Option<u64>| {
+        let mut data = hex::decode(sel).unwrap();
+        if let Some(a) = arg {
+            data.extend_from_slice(&U256::from(a).to_be_bytes::<32>());
+        }
+        Bytes::from(data)
+    };
+    let fee = 100_000_000_000u128;
+    let txs = [
+        (TxKind::Create, U256::ZERO, Bytes::from(deploy), 1_000_000),
+        (TxKind::Call(counter), U256::ZERO, call("d09de08a", None), 100_000), // increment()
+        (TxKind::Call(counter), U256::ZERO, call("3fb5c1cb", Some(7)), 100_000), // setNumber(7)
+        (TxKind::Call(counter), U256::ZERO, call("3fb5c1cb", Some(5000)), 100_000), // reverts TooBig
+        (TxKind::Call(counter), U256::ZERO, call("a9cc4718", None), 100_000), // fail(): reverts
+        (TxKind::Call(counter), U256::from(1), Bytes::new(), 100_000), // not payable: reverts
+        (TxKind::Call(Address::repeat_byte(0xaa)), U256::from(12345), Bytes::new(), 21_000),
+        (TxKind::Call(counter), U256::ZERO, call("d09de08a", None), 30_000), // out of gas
+    ];
+    for (nonce, (to, value, input, gas)) in txs.into_iter().enumerate() {
+        let raw = sign_1559(&key, CHAIN_ID, nonce as u64, to, value, input, gas, fee, 1_000_000);
+        let hash = rpc(&anvil.addr, "eth_sendRawTransaction", json!([raw]));
+        let from_anvil = wait_receipt(&anvil.addr, hash.as_str().unwrap());
+        let from_node = rpc(&node.addr, "eth_sendRawTransactionSync", json!([raw]));
+        assert_eq!(from_node["transactionHash"], hash);
+        assert_eq!(essence(&from_node), essence(&from_anvil), "transaction {nonce}");
+    }
+
+    // Calls: return data and revert data.
+    for (data, _) in [("8381f58a", "number()"), ("a9cc4718", "fail()")] {
+        let req = json!([{"to": counter, "data": format!("0x{data}")}, "latest"]);
+        let a = rpc_raw(&anvil.addr, "eth_call", req.clone());
+        let n = rpc_raw(&node.addr, "eth_call", req);
+        assert_eq!(n["result"], a["result"], "{data}");
+        assert_eq!(n["error"]["data"], a["error"]["data"], "{data}");
+        assert_eq!(n["error"]["code"], a["error"]["code"], "{data}");
+    }
+    for (addr, slot) in [(counter, 0u64)] {
+        let req = json!([addr, format!("{slot:#x}"), "latest"]);
+        assert_eq!(rpc(&node.addr, "eth_getStorageAt", req.clone()), rpc(&anvil.addr, "eth_getStorageAt", req));
+    }
+    let req = json!([counter, "latest"]);
+    assert_eq!(rpc(&node.addr, "eth_getCode", req.clone()), rpc(&anvil.addr, "eth_getCode", req));
+    let req = json!([{"from": key.address(), "to": counter, "data": "0xd09de08a"}]);
+    assert_eq!(rpc(&node.addr, "eth_estimateGas", req.clone()), rpc(&anvil.addr, "eth_estimateGas", req));
+}

@@ -29,8 +29,25 @@ fn cast_ok(args: &[&str]) -> String {
     out.trim().to_owned()
 }
 
+/// Serialises forge runs: they share the fixture's `out/` and `cache/`.
+static FORGE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Builds the fixture with forge; returns `Counter`'s creation bytecode.
+pub(crate) fn counter_bytecode() -> Vec<u8> {
+    let _guard = FORGE.lock().unwrap_or_else(|e| e.into_inner());
+    let project = workspace().join("sequencer/tests/fixtures/counter");
+    let solc = tool("solc");
+    let args = ["build", "--root", project.to_str().unwrap(), "--use", solc.to_str().unwrap(), "--offline"];
+    let (ok, out, err) = run("forge", &args, Some(&project));
+    assert!(ok, "forge build failed: {out}\n{err}");
+    let artifact: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("out/Counter.sol/Counter.json")).unwrap()).unwrap();
+    alloy_primitives::hex::decode(artifact["bytecode"]["object"].as_str().unwrap()).unwrap()
+}
+
 /// Deploys `Counter(start)` with `forge create`; returns its address.
 pub(crate) fn forge_create_counter(url: &str, start: u64) -> Address {
+    let _guard = FORGE.lock().unwrap_or_else(|e| e.into_inner());
     let project = workspace().join("sequencer/tests/fixtures/counter");
     let solc = tool("solc");
     let key = format!("{}", temporis_sequencer::genesis::DEV_KEYS[0]);
