@@ -284,7 +284,11 @@ impl Config {
                     .global_slots
                     .or(file.txpool.global_slots)
                     .unwrap_or(pool_default.global_slots),
-                price_bump: cli.txpool.price_bump.or(file.txpool.price_bump).unwrap_or(pool_default.price_bump),
+                price_bump: cli
+                    .txpool
+                    .price_bump
+                    .or(file.txpool.price_bump)
+                    .unwrap_or(pool_default.price_bump),
             },
         })
     }

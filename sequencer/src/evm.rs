@@ -64,7 +64,8 @@ impl Database for CallDb<'_> {
             info.nonce = nonce;
         }
         if let Some(code) = &over.code {
-            let bytecode = Bytecode::new_raw_checked(code.clone()).unwrap_or_else(|_| Bytecode::new_legacy(code.clone()));
+            let bytecode = Bytecode::new_raw_checked(code.clone())
+                .unwrap_or_else(|_| Bytecode::new_legacy(code.clone()));
             info.code_hash = if code.is_empty() { KECCAK256_EMPTY } else { keccak256(code) };
             self.override_codes.insert(info.code_hash, bytecode.clone());
             info.code = Some(bytecode);
@@ -131,7 +132,14 @@ pub struct CallEnv<'a> {
 }
 
 /// The block environment of block `number` as the EVM sees it.
-pub fn block_env(number: u64, timestamp: u64, beneficiary: Address, base_fee: u64, gas_limit: u64, prevrandao: B256) -> BlockEnv {
+pub fn block_env(
+    number: u64,
+    timestamp: u64,
+    beneficiary: Address,
+    base_fee: u64,
+    gas_limit: u64,
+    prevrandao: B256,
+) -> BlockEnv {
     BlockEnv {
         number: U256::from(number),
         beneficiary,
@@ -190,13 +198,23 @@ fn request_env(req: &TransactionRequest, env: &CallEnv<'_>, gas: Option<u64>) ->
 }
 
 /// Runs `req` with gas `gas` (or the request's, or the cap) and returns the result.
-pub fn call(env: &CallEnv<'_>, req: &TransactionRequest, gas: Option<u64>) -> Result<ExecutionResult<HaltReason>, CallError> {
+pub fn call(
+    env: &CallEnv<'_>,
+    req: &TransactionRequest,
+    gas: Option<u64>,
+) -> Result<ExecutionResult<HaltReason>, CallError> {
     let tx = request_env(req, env, gas)?;
-    let db = CallDb { state: env.state, overrides: env.overrides, override_codes: B256Map::default(), block_hash: env.block_hash };
+    let db = CallDb {
+        state: env.state,
+        overrides: env.overrides,
+        override_codes: B256Map::default(),
+        block_hash: env.block_hash,
+    };
     let mut cfg = CfgEnv::new_with_spec(env.spec);
     cfg.chain_id = env.chain_id;
     cfg.disable_nonce_check = true;
-    let mut ctx: Context<BlockEnv, TxEnv, CfgEnv, CallDb<'_>, Journal<CallDb<'_>>> = Context::new(db, env.spec);
+    let mut ctx: Context<BlockEnv, TxEnv, CfgEnv, CallDb<'_>, Journal<CallDb<'_>>> =
+        Context::new(db, env.spec);
     ctx.cfg = cfg;
     ctx.block = env.block.clone();
     if tx.gas_price == 0 {
@@ -213,7 +231,9 @@ pub fn call(env: &CallEnv<'_>, req: &TransactionRequest, gas: Option<u64>) -> Re
     };
     match evm.transact(tx) {
         Ok(r) => Ok(r.result),
-        Err(EVMError::Transaction(InvalidTransaction::LackOfFundForMaxFee { .. })) => Err(CallError::InsufficientFunds),
+        Err(EVMError::Transaction(InvalidTransaction::LackOfFundForMaxFee { .. })) => {
+            Err(CallError::InsufficientFunds)
+        }
         Err(EVMError::Transaction(e)) => Err(CallError::Invalid(e.to_string())),
         Err(e) => Err(CallError::Evm(e.to_string())),
     }

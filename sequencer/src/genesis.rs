@@ -3,13 +3,13 @@
 use std::collections::BTreeMap;
 
 use alloy::consensus::Header;
+use alloy::consensus::constants::EMPTY_ROOT_HASH;
 use alloy::eips::eip1559::INITIAL_BASE_FEE;
 use alloy::eips::eip2935::{HISTORY_STORAGE_ADDRESS, HISTORY_STORAGE_CODE};
 use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy::genesis::{Genesis, GenesisAccount};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256, b256};
-use alloy::consensus::constants::EMPTY_ROOT_HASH;
 use temporis_aivm::State;
 
 use crate::{Result, SequencerError};
@@ -44,8 +44,10 @@ pub fn dev_accounts() -> Vec<Address> {
 /// The dev genesis: the dev accounts funded with [`DEV_BALANCE`] and the EIP-2935 history
 /// contract (as anvil's genesis has it), timestamp 0, gas limit `gas_limit`.
 pub fn dev_genesis(chain_id: u64, gas_limit: u64) -> Genesis {
-    let mut alloc: BTreeMap<Address, GenesisAccount> =
-        dev_accounts().into_iter().map(|a| (a, GenesisAccount::default().with_balance(DEV_BALANCE))).collect();
+    let mut alloc: BTreeMap<Address, GenesisAccount> = dev_accounts()
+        .into_iter()
+        .map(|a| (a, GenesisAccount::default().with_balance(DEV_BALANCE)))
+        .collect();
     alloc.insert(
         HISTORY_STORAGE_ADDRESS,
         GenesisAccount::default().with_nonce(Some(1)).with_code(Some(HISTORY_STORAGE_CODE.clone())),

@@ -9,13 +9,13 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy::consensus::constants::EMPTY_OMMER_ROOT_HASH;
+use alloy::consensus::constants::EMPTY_ROOT_HASH;
 use alloy::consensus::transaction::{Recovered, SignerRecoverable};
 use alloy::consensus::{Header, Transaction, TxEnvelope, TxType};
 use alloy::eips::eip1559::BaseFeeParams;
 use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy::eips::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
-use alloy::consensus::constants::EMPTY_ROOT_HASH;
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx;
 use temporis_aivm::stf::{InvalidTxPolicy, tx_env};
 use temporis_aivm::{AivmPrecompileSet, BlockInput, ExecOptions, Executor, State};
@@ -98,8 +98,42 @@ pub struct Head {
     pub hash: B256,
 }
 
+/// The newest blocks and their transactions' positions, kept in memory so that receipt and
+/// block queries for the chain tip (what wallets poll) need no store read.
+#[derive(Default)]
+struct Recent {
+    blocks: std::collections::VecDeque<Arc<StoredBlock>>,
+    txs: alloy_primitives::map::B256Map<(u64, u32)>,
+}
+
+/// How many blocks [`Recent`] keeps.
+const RECENT_BLOCKS: usize = 256;
+
+impl Recent {
+    fn push(&mut self, block: Arc<StoredBlock>) {
+        for (i, tx) in block.txs.iter().enumerate() {
+            self.txs.insert(*tx.tx_hash(), (block.header.number, i as u32));
+        }
+        self.blocks.push_back(block);
+        if self.blocks.len() > RECENT_BLOCKS
+            && let Some(old) = self.blocks.pop_front()
+        {
+            for tx in &old.txs {
+                self.txs.remove(tx.tx_hash());
+            }
+        }
+    }
+
+    fn get(&self, number: u64) -> Option<Arc<StoredBlock>> {
+        let first = self.blocks.front()?.header.number;
+        let block = self.blocks.get(number.checked_sub(first)? as usize)?;
+        Some(block.clone())
+    }
+}
+
 struct Inner {
     config: Config,
+    recent: RwLock<Recent>,
     chain_id: u64,
     executor: Executor,
     precompiles: Arc<AivmPrecompileSet>,
@@ -156,7 +190,9 @@ impl Node {
                     serde_json::to_string(&dev_genesis(chain_id, config.sequencer.gas_limit))
                         .map_err(|e| SequencerError::Genesis(e.to_string()))?
                 }
-                None => return Err(SequencerError::Config("no genesis: pass --genesis FILE or --dev".into())),
+                None => {
+                    return Err(SequencerError::Config("no genesis: pass --genesis FILE or --dev".into()));
+                }
             },
         };
         let genesis = parse_genesis(&genesis_json)?;
@@ -184,21 +220,32 @@ impl Node {
             }
             Some(head) => {
                 let started = Instant::now();
-                let stored_genesis = store.header(0)?.ok_or_else(|| SequencerError::Store("no genesis header".into()))?;
+                let stored_genesis =
+                    store.header(0)?.ok_or_else(|| SequencerError::Store("no genesis header".into()))?;
                 if stored_genesis.state_root != genesis_header.state_root {
                     return Err(SequencerError::Store("the stored genesis does not match its state".into()));
                 }
                 let mut last = Head { hash: stored_genesis.hash_slow(), header: stored_genesis };
                 let strict = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::FailBlock };
                 for number in 1..=head {
-                    let block = store.block(number)?.ok_or_else(|| SequencerError::Store(format!("block {number} missing")))?;
-                    let txs: Vec<_> =
-                        block.txs.iter().zip(&block.senders).map(|(t, s)| Recovered::new_unchecked(t.clone(), *s)).collect();
+                    let block = store
+                        .block(number)?
+                        .ok_or_else(|| SequencerError::Store(format!("block {number} missing")))?;
+                    let txs: Vec<_> = block
+                        .txs
+                        .iter()
+                        .zip(&block.senders)
+                        .map(|(t, s)| Recovered::new_unchecked(t.clone(), *s))
+                        .collect();
                     let out = executor
                         .execute_block(&mut state, &block_input(&block.header), &txs, &strict)
                         .map_err(|e| SequencerError::Store(format!("replaying block {number}: {e}")))?;
-                    if out.state_root != block.header.state_root || out.receipts_root != block.header.receipts_root {
-                        return Err(SequencerError::Store(format!("replaying block {number}: roots differ from its header")));
+                    if out.state_root != block.header.state_root
+                        || out.receipts_root != block.header.receipts_root
+                    {
+                        return Err(SequencerError::Store(format!(
+                            "replaying block {number}: roots differ from its header"
+                        )));
                     }
                     last = Head { header: block.header, hash: block.hash };
                 }
@@ -210,6 +257,7 @@ impl Node {
         let (pending_txs, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
+                recent: RwLock::new(Recent::default()),
                 pool: Mutex::new(Mempool::new(config.txpool.clone())),
                 config,
                 chain_id,
@@ -248,6 +296,22 @@ impl Node {
     /// The chain store.
     pub fn store(&self) -> &ChainStore {
         &self.inner.store
+    }
+
+    /// Block `number`, from memory if recent, else from the store.
+    pub fn block(&self, number: u64) -> Result<Option<Arc<StoredBlock>>> {
+        if let Some(b) = self.inner.recent.read().expect("recent lock").get(number) {
+            return Ok(Some(b));
+        }
+        Ok(self.inner.store.block(number)?.map(Arc::new))
+    }
+
+    /// Where transaction `hash` was included (block number, index).
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, u32)>> {
+        if let Some(loc) = self.inner.recent.read().expect("recent lock").txs.get(hash) {
+            return Ok(Some(*loc));
+        }
+        self.inner.store.tx_location(hash)
     }
 
     /// The current head.
@@ -344,7 +408,7 @@ impl Node {
         let (balance, nonce) = state.account(&sender).map_or((U256::ZERO, 0), |a| (a.balance, a.nonce));
         let tx_nonce = recovered.nonce();
         if tx_nonce < nonce {
-            if self.inner.store.tx_location(&hash).ok().flatten().is_some() {
+            if self.tx_location(&hash).ok().flatten().is_some() {
                 return Err(SubmitError::AlreadyIncluded);
             }
             return Err(SubmitError::NonceTooLow { state: nonce, tx: tx_nonce });
@@ -395,6 +459,7 @@ impl Node {
             requests_hash: Some(EMPTY_REQUESTS_HASH),
             ..Header::default()
         };
+        let started = Instant::now();
         let options = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::Skip };
         let out = inner
             .executor
@@ -418,13 +483,19 @@ impl Node {
             gas_used: out.gas_used,
             ..header_base
         };
-        let block = Arc::new(StoredBlock { hash: header.hash_slow(), header, txs, senders, receipts: out.receipts });
+        let block =
+            Arc::new(StoredBlock { hash: header.hash_slow(), header, txs, senders, receipts: out.receipts });
+        let executed = started.elapsed();
         if let Err(e) = inner.store.commit_block(&block, &[]) {
             // The in-memory state is now ahead of the store: nothing may be served from it.
             inner.stopped.store(true, Ordering::SeqCst);
             return Err(e);
         }
-        *inner.head.write().expect("head lock") = Head { header: block.header.clone(), hash: block.hash };
+        {
+            let mut head = inner.head.write().expect("head lock");
+            inner.recent.write().expect("recent lock").push(block.clone());
+            *head = Head { header: block.header.clone(), hash: block.hash };
+        }
         {
             let mut pool = inner.pool.lock().expect("pool lock");
             for r in &out.rejected {
@@ -439,7 +510,7 @@ impl Node {
             }
         }
         drop(state);
-        tracing::info!(target: "sequencer::producer", number = block.header.number, hash = %block.hash, txs = block.txs.len(), gas_used = block.header.gas_used, "block produced");
+        tracing::info!(target: "sequencer::producer", number = block.header.number, hash = %block.hash, txs = block.txs.len(), gas_used = block.header.gas_used, ?executed, total = ?started.elapsed(), "block produced");
         let _ = inner.blocks.send(block.clone());
         Ok(block)
     }

@@ -20,7 +20,9 @@ use alloy::rpc::types::{
 };
 use alloy::sol_types::SolError;
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
-use jsonrpsee::server::{BatchRequestConfig, PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle};
+use jsonrpsee::server::{
+    BatchRequestConfig, PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle,
+};
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use revm::context_interface::result::ExecutionResult;
 use serde_json::{Value, json};
@@ -223,30 +225,36 @@ fn rpc_receipt(block: &StoredBlock, index: usize) -> TransactionReceipt {
 }
 
 fn receipt_of(node: &Node, hash: &B256) -> Result<Option<TransactionReceipt>, ErrorObjectOwned> {
-    let Some((number, index)) = node.store().tx_location(hash).map_err(internal)? else { return Ok(None) };
-    let block = node.store().block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+    let Some((number, index)) = node.tx_location(hash).map_err(internal)? else { return Ok(None) };
+    let block = node.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
     Ok(Some(rpc_receipt(&block, index as usize)))
 }
 
-fn block_by_tag(node: &Node, tag: BlockNumberOrTag) -> Result<Option<StoredBlock>, ErrorObjectOwned> {
+fn block_by_tag(node: &Node, tag: BlockNumberOrTag) -> Result<Option<Arc<StoredBlock>>, ErrorObjectOwned> {
     let head = node.head();
     match resolve_number(&head, tag) {
-        Some(n) => node.store().block(n).map_err(internal),
+        Some(n) => node.block(n).map_err(internal),
         None => Ok(None),
     }
 }
 
-fn block_by_id(node: &Node, id: BlockId) -> Result<Option<StoredBlock>, ErrorObjectOwned> {
+fn block_by_id(node: &Node, id: BlockId) -> Result<Option<Arc<StoredBlock>>, ErrorObjectOwned> {
     match id {
         BlockId::Number(tag) => block_by_tag(node, tag),
         BlockId::Hash(h) => match node.store().number_of(&h.block_hash).map_err(internal)? {
-            Some(n) => node.store().block(n).map_err(internal),
+            Some(n) => node.block(n).map_err(internal),
             None => Ok(None),
         },
     }
 }
 
-fn call_env<'a>(node: &Node, state: &'a State, head: &Head, overrides: Option<&'a StateOverride>, block_hash: &'a dyn Fn(u64) -> B256) -> CallEnv<'a> {
+fn call_env<'a>(
+    node: &Node,
+    state: &'a State,
+    head: &Head,
+    overrides: Option<&'a StateOverride>,
+    block_hash: &'a dyn Fn(u64) -> B256,
+) -> CallEnv<'a> {
     // Calls run in the environment of the block after the head, as geth's "pending" and as the
     // transaction itself will run.
     let block = evm::block_env(
@@ -268,7 +276,9 @@ fn call_env<'a>(node: &Node, state: &'a State, head: &Head, overrides: Option<&'
     }
 }
 
-fn parse_call(params: &Params<'_>) -> Result<(TransactionRequest, Option<BlockId>, Option<StateOverride>), ErrorObjectOwned> {
+fn parse_call(
+    params: &Params<'_>,
+) -> Result<(TransactionRequest, Option<BlockId>, Option<StateOverride>), ErrorObjectOwned> {
     let mut seq = params.sequence();
     let req: TransactionRequest = seq.next()?;
     let block: Option<BlockId> = seq.optional_next()?;
@@ -311,7 +321,7 @@ fn get_logs(node: &Node, filter: &Filter) -> Result<Vec<Log>, ErrorObjectOwned> 
         if !filter.matches_bloom(header.logs_bloom) {
             continue;
         }
-        let Some(block) = node.store().block(n).map_err(internal)? else { continue };
+        let Some(block) = node.block(n).map_err(internal)? else { continue };
         out.extend(block_logs(&block).into_iter().filter(|l| filter.matches(&l.inner)));
         if out.len() > MAX_LOGS {
             return Err(server_err(format!("query returned more than {MAX_LOGS} results")));
@@ -322,7 +332,12 @@ fn get_logs(node: &Node, filter: &Filter) -> Result<Vec<Log>, ErrorObjectOwned> 
 
 /// `eth_feeHistory`: base fees (with the next block's), gas used ratios and the requested
 /// percentiles of effective tips weighted by gas used, as geth computes them.
-fn fee_history(node: &Node, count: u64, newest: BlockNumberOrTag, percentiles: Option<Vec<f64>>) -> RpcResult {
+fn fee_history(
+    node: &Node,
+    count: u64,
+    newest: BlockNumberOrTag,
+    percentiles: Option<Vec<f64>>,
+) -> RpcResult {
     let head = node.head();
     if let Some(p) = &percentiles
         && (p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]))
@@ -338,7 +353,7 @@ fn fee_history(node: &Node, count: u64, newest: BlockNumberOrTag, percentiles: O
     let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
     let mut rewards = Vec::new();
     for n in oldest..=newest {
-        let block = node.store().block(n).map_err(internal)?.ok_or_else(|| internal("block missing"))?;
+        let block = node.block(n).map_err(internal)?.ok_or_else(|| internal("block missing"))?;
         let base_fee = block.header.base_fee_per_gas.unwrap_or_default();
         history.base_fee_per_gas.push(u128::from(base_fee));
         history.gas_used_ratio.push(block.header.gas_used as f64 / block.header.gas_limit.max(1) as f64);
@@ -512,7 +527,8 @@ pub fn module(node: Node) -> RpcModule<Node> {
 
     blocking!("eth_call", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
-        let hash_of = |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
         n.with_state(|state, head| {
             check_state_block(n, head, block)?;
             let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
@@ -525,7 +541,8 @@ pub fn module(node: Node) -> RpcModule<Node> {
     });
     blocking!("eth_estimateGas", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
-        let hash_of = |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
         n.with_state(|state, head| {
             if !matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
                 check_state_block(n, head, block)?;
@@ -564,8 +581,9 @@ pub fn module(node: Node) -> RpcModule<Node> {
 
     method!("eth_getTransactionByHash", |p, n| {
         let hash: B256 = p.one()?;
-        if let Some((number, index)) = n.store().tx_location(&hash).map_err(internal)? {
-            let block = n.store().block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+        if let Some((number, index)) = n.tx_location(&hash).map_err(internal)? {
+            let block =
+                n.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
             return to_value(rpc_tx(&block, index as usize));
         }
         match n.with_pool(|pool| pool.get(&hash).map(|t| t.tx.clone())) {
@@ -575,9 +593,12 @@ pub fn module(node: Node) -> RpcModule<Node> {
     });
     method!("eth_getRawTransactionByHash", |p, n| {
         let hash: B256 = p.one()?;
-        if let Some((number, index)) = n.store().tx_location(&hash).map_err(internal)? {
-            let block = n.store().block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
-            return to_value(Bytes::from(alloy::eips::Encodable2718::encoded_2718(&block.txs[index as usize])));
+        if let Some((number, index)) = n.tx_location(&hash).map_err(internal)? {
+            let block =
+                n.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+            return to_value(Bytes::from(alloy::eips::Encodable2718::encoded_2718(
+                &block.txs[index as usize],
+            )));
         }
         to_value(n.pooled_raw(&hash))
     });
@@ -599,7 +620,9 @@ pub fn module(node: Node) -> RpcModule<Node> {
     });
     method!("eth_getBlockReceipts", |p, n| {
         let id: BlockId = p.one()?;
-        to_value(block_by_id(n, id)?.map(|b| (0..b.txs.len()).map(|i| rpc_receipt(&b, i)).collect::<Vec<_>>()))
+        to_value(
+            block_by_id(n, id)?.map(|b| (0..b.txs.len()).map(|i| rpc_receipt(&b, i)).collect::<Vec<_>>()),
+        )
     });
     method!("eth_getBlockTransactionCountByNumber", |p, n| {
         let tag: BlockNumberOrTag = p.one()?;
@@ -640,17 +663,18 @@ pub fn module(node: Node) -> RpcModule<Node> {
         n.with_state(|state, _| {
             n.with_pool(|pool| {
                 let (pending, queued) = pool.content(|a| state.account(a).map_or(0, |x| x.nonce));
-                let group = |m: alloy_primitives::map::AddressMap<Vec<&crate::mempool::PoolTx>>| -> RpcResult {
-                    let mut out = serde_json::Map::new();
-                    for (sender, txs) in m {
-                        let mut by_nonce = serde_json::Map::new();
-                        for t in txs {
-                            by_nonce.insert(t.tx.nonce().to_string(), pool_tx_json(n, &t.tx)?);
+                let group =
+                    |m: alloy_primitives::map::AddressMap<Vec<&crate::mempool::PoolTx>>| -> RpcResult {
+                        let mut out = serde_json::Map::new();
+                        for (sender, txs) in m {
+                            let mut by_nonce = serde_json::Map::new();
+                            for t in txs {
+                                by_nonce.insert(t.tx.nonce().to_string(), pool_tx_json(n, &t.tx)?);
+                            }
+                            out.insert(sender.to_checksum(None), Value::Object(by_nonce));
                         }
-                        out.insert(sender.to_checksum(None), Value::Object(by_nonce));
-                    }
-                    Ok(Value::Object(out))
-                };
+                        Ok(Value::Object(out))
+                    };
                 to_value(json!({ "pending": group(pending)?, "queued": group(queued)? }))
             })
         })
@@ -661,71 +685,76 @@ pub fn module(node: Node) -> RpcModule<Node> {
 }
 
 fn register_subscriptions(m: &mut RpcModule<Node>) {
-    m.register_subscription("eth_subscribe", "eth_subscription", "eth_unsubscribe", |p, pending: PendingSubscriptionSink, n: Arc<Node>, _| async move {
-        let mut seq = p.sequence();
-        let kind: String = match seq.next() {
-            Ok(k) => k,
-            Err(e) => {
-                pending.reject(e).await;
-                return Ok(());
-            }
-        };
-        let filter: Option<Filter> = match kind.as_str() {
-            "logs" => match seq.optional_next::<Filter>() {
-                Ok(f) => Some(f.unwrap_or_default()),
+    m.register_subscription(
+        "eth_subscribe",
+        "eth_subscription",
+        "eth_unsubscribe",
+        |p, pending: PendingSubscriptionSink, n: Arc<Node>, _| async move {
+            let mut seq = p.sequence();
+            let kind: String = match seq.next() {
+                Ok(k) => k,
                 Err(e) => {
                     pending.reject(e).await;
                     return Ok(());
                 }
-            },
-            "newHeads" | "newPendingTransactions" => None,
-            other => {
-                pending.reject(err(-32602, format!("unsupported subscription: {other}"))).await;
-                return Ok(());
-            }
-        };
-        let sink = pending.accept().await?;
-        if kind == "newPendingTransactions" {
-            let mut rx = n.subscribe_pending();
-            loop {
-                tokio::select! {
-                    _ = sink.closed() => return Ok(()),
-                    msg = rx.recv() => match msg {
-                        Ok(hash) => {
-                            let raw = serde_json::value::to_raw_value(&hash)?;
-                            if sink.send(raw).await.is_err() { return Ok(()); }
+            };
+            let filter: Option<Filter> = match kind.as_str() {
+                "logs" => match seq.optional_next::<Filter>() {
+                    Ok(f) => Some(f.unwrap_or_default()),
+                    Err(e) => {
+                        pending.reject(e).await;
+                        return Ok(());
+                    }
+                },
+                "newHeads" | "newPendingTransactions" => None,
+                other => {
+                    pending.reject(err(-32602, format!("unsupported subscription: {other}"))).await;
+                    return Ok(());
+                }
+            };
+            let sink = pending.accept().await?;
+            if kind == "newPendingTransactions" {
+                let mut rx = n.subscribe_pending();
+                loop {
+                    tokio::select! {
+                        _ = sink.closed() => return Ok(()),
+                        msg = rx.recv() => match msg {
+                            Ok(hash) => {
+                                let raw = serde_json::value::to_raw_value(&hash)?;
+                                if sink.send(raw).await.is_err() { return Ok(()); }
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(_) => return Ok(()),
                         }
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(_) => return Ok(()),
                     }
                 }
             }
-        }
-        let mut rx = n.subscribe_blocks();
-        loop {
-            let block = tokio::select! {
-                _ = sink.closed() => return Ok(()),
-                msg = rx.recv() => match msg {
-                    Ok(b) => b,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(_) => return Ok(()),
-                }
-            };
-            let items: Vec<Box<serde_json::value::RawValue>> = match &filter {
-                None => vec![serde_json::value::to_raw_value(&rpc_block(&block, false).header)?],
-                Some(f) => block_logs(&block)
-                    .into_iter()
-                    .filter(|l| f.matches(&l.inner))
-                    .map(|l| serde_json::value::to_raw_value(&l))
-                    .collect::<Result<_, _>>()?,
-            };
-            for raw in items {
-                if sink.send(raw).await.is_err() {
-                    return Ok(());
+            let mut rx = n.subscribe_blocks();
+            loop {
+                let block = tokio::select! {
+                    _ = sink.closed() => return Ok(()),
+                    msg = rx.recv() => match msg {
+                        Ok(b) => b,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => return Ok(()),
+                    }
+                };
+                let items: Vec<Box<serde_json::value::RawValue>> = match &filter {
+                    None => vec![serde_json::value::to_raw_value(&rpc_block(&block, false).header)?],
+                    Some(f) => block_logs(&block)
+                        .into_iter()
+                        .filter(|l| f.matches(&l.inner))
+                        .map(|l| serde_json::value::to_raw_value(&l))
+                        .collect::<Result<_, _>>()?,
+                };
+                for raw in items {
+                    if sink.send(raw).await.is_err() {
+                        return Ok(());
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .expect("unique subscription names");
 }
 
@@ -738,10 +767,8 @@ pub async fn serve(node: Node) -> crate::Result<(SocketAddr, ServerHandle)> {
         .max_connections(rpc.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(rpc.max_batch_size))
         .build();
-    let server = Server::builder()
-        .set_config(config)
-        .build(SocketAddr::new(rpc.http_addr, rpc.http_port))
-        .await?;
+    let server =
+        Server::builder().set_config(config).build(SocketAddr::new(rpc.http_addr, rpc.http_port)).await?;
     let addr = server.local_addr()?;
     let handle = server.start(module(node));
     Ok((addr, handle))

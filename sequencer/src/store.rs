@@ -105,7 +105,10 @@ impl ChainStore {
         let tx = self.db.begin_write().map_err(db_err)?;
         {
             tx.open_table(HEADERS).map_err(db_err)?.insert(number, header.as_slice()).map_err(db_err)?;
-            tx.open_table(BODIES).map_err(db_err)?.insert(number, alloy::rlp::encode(&body).as_slice()).map_err(db_err)?;
+            tx.open_table(BODIES)
+                .map_err(db_err)?
+                .insert(number, alloy::rlp::encode(&body).as_slice())
+                .map_err(db_err)?;
             tx.open_table(RECEIPTS)
                 .map_err(db_err)?
                 .insert(number, alloy::rlp::encode(&receipts).as_slice())
@@ -160,7 +163,8 @@ impl ChainStore {
             tx.open_table(RECEIPTS).map_err(db_err)?.get(number).map_err(db_err)?.ok_or_else(missing)?;
         let receipts =
             decode_list(receipts.value(), |b| ReceiptEnvelope::decode_2718(&mut &b[..]).map_err(db_err))?;
-        let senders = tx.open_table(SENDERS).map_err(db_err)?.get(number).map_err(db_err)?.ok_or_else(missing)?;
+        let senders =
+            tx.open_table(SENDERS).map_err(db_err)?.get(number).map_err(db_err)?.ok_or_else(missing)?;
         let senders = senders.value().chunks_exact(20).map(Address::from_slice).collect();
         Ok(Some(StoredBlock { hash: header.hash_slow(), header, txs, senders, receipts }))
     }
@@ -174,13 +178,8 @@ mod tests {
     fn block_round_trips_and_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let header = Header { number: 0, gas_limit: 30_000_000, ..Header::default() };
-        let block = StoredBlock {
-            hash: header.hash_slow(),
-            header,
-            txs: vec![],
-            senders: vec![],
-            receipts: vec![],
-        };
+        let block =
+            StoredBlock { hash: header.hash_slow(), header, txs: vec![], senders: vec![], receipts: vec![] };
         {
             let store = ChainStore::open(dir.path()).unwrap();
             assert_eq!(store.head_number().unwrap(), None);

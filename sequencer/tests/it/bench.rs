@@ -31,7 +31,9 @@ fn run_load(addr: &str, n: usize) -> Figures {
     let batches: Vec<Vec<Bytes>> = (0..10)
         .map(|i| {
             let key = dev_key(i);
-            (0..per_sender).map(|nonce| transfer(&key, nonce as u64, Address::repeat_byte(0x50 + i as u8), 1)).collect()
+            (0..per_sender)
+                .map(|nonce| transfer(&key, nonce as u64, Address::repeat_byte(0x50 + i as u8), 1))
+                .collect()
         })
         .collect();
     let start = Instant::now();

@@ -16,7 +16,8 @@ fn send_err(addr: &str, raw: &Bytes) -> String {
 fn refused_transactions_use_geths_words() {
     let dir = tempfile::tempdir().unwrap();
     // A slow block time so that nothing queued here is mined while the test looks at it.
-    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "1s", "--sequencer.gas-limit", "30000000"]);
+    let node =
+        NodeProc::start(dir.path(), &["--sequencer.block-time", "1s", "--sequencer.gas-limit", "30000000"]);
     let a = node.addr.as_str();
     let key = dev_key(3);
     let to = Address::repeat_byte(1);
@@ -46,16 +47,30 @@ fn refused_transactions_use_geths_words() {
 
     // Insufficient funds: a key with no balance.
     let poor = PrivateKeySigner::random();
-    assert!(send_err(a, &transfer(&poor, 0, to, 1)).starts_with("insufficient funds for gas * price + value"));
+    assert!(
+        send_err(a, &transfer(&poor, 0, to, 1)).starts_with("insufficient funds for gas * price + value")
+    );
 
     // Wrong chain id.
-    let other_chain = sign_1559(&key, 1, 1, TxKind::Call(to), U256::from(1), Bytes::new(), 21_000, 1_000_000_000, 1);
+    let other_chain =
+        sign_1559(&key, 1, 1, TxKind::Call(to), U256::from(1), Bytes::new(), 21_000, 1_000_000_000, 1);
     assert_eq!(send_err(a, &other_chain), "invalid chain id");
 
     // Gas above the block's limit (30M here) and below the intrinsic gas.
-    let huge = sign_1559(&key, CHAIN_ID, 1, TxKind::Call(to), U256::ZERO, Bytes::new(), 30_000_001, 1_000_000_000, 1);
+    let huge = sign_1559(
+        &key,
+        CHAIN_ID,
+        1,
+        TxKind::Call(to),
+        U256::ZERO,
+        Bytes::new(),
+        30_000_001,
+        1_000_000_000,
+        1,
+    );
     assert_eq!(send_err(a, &huge), "exceeds block gas limit");
-    let tiny = sign_1559(&key, CHAIN_ID, 1, TxKind::Call(to), U256::ZERO, Bytes::new(), 20_999, 1_000_000_000, 1);
+    let tiny =
+        sign_1559(&key, CHAIN_ID, 1, TxKind::Call(to), U256::ZERO, Bytes::new(), 20_999, 1_000_000_000, 1);
     assert_eq!(send_err(a, &tiny), "intrinsic gas too low");
 
     // Tip above the fee cap.
@@ -81,16 +96,43 @@ fn refused_transactions_use_geths_words() {
     assert_eq!(send_err(a, &blob.encoded_2718().into()), "transaction type not supported");
 
     // A legacy transaction without EIP-155 protection, and a bad signature.
-    let legacy = TxLegacy { chain_id: None, nonce: 1, gas_price: 1_000_000_000, gas_limit: 21_000, to: TxKind::Call(to), ..Default::default() };
+    let legacy = TxLegacy {
+        chain_id: None,
+        nonce: 1,
+        gas_price: 1_000_000_000,
+        gas_limit: 21_000,
+        to: TxKind::Call(to),
+        ..Default::default()
+    };
     let sig = key.sign_hash_sync(&legacy.signature_hash()).unwrap();
     let legacy: TxEnvelope = legacy.into_signed(sig).into();
-    assert_eq!(send_err(a, &legacy.encoded_2718().into()), "only replay-protected (EIP-155) transactions allowed over RPC");
-    let bad = TxLegacy { chain_id: Some(CHAIN_ID), nonce: 1, gas_price: 1_000_000_000, gas_limit: 21_000, to: TxKind::Call(to), ..Default::default() };
+    assert_eq!(
+        send_err(a, &legacy.encoded_2718().into()),
+        "only replay-protected (EIP-155) transactions allowed over RPC"
+    );
+    let bad = TxLegacy {
+        chain_id: Some(CHAIN_ID),
+        nonce: 1,
+        gas_price: 1_000_000_000,
+        gas_limit: 21_000,
+        to: TxKind::Call(to),
+        ..Default::default()
+    };
     let bad: TxEnvelope = bad.into_signed(Signature::new(U256::ZERO, U256::from(1), false)).into();
     assert_eq!(send_err(a, &bad.encoded_2718().into()), "invalid sender");
 
     // Oversized: 128 KiB of calldata.
-    let big = sign_1559(&key, CHAIN_ID, 1, TxKind::Call(to), U256::ZERO, vec![1u8; 128 * 1024].into(), 16_000_000, 1_000_000_000, 1);
+    let big = sign_1559(
+        &key,
+        CHAIN_ID,
+        1,
+        TxKind::Call(to),
+        U256::ZERO,
+        vec![1u8; 128 * 1024].into(),
+        16_000_000,
+        1_000_000_000,
+        1,
+    );
     assert_eq!(send_err(a, &big), "oversized data");
 
     // Garbage bytes.
@@ -124,7 +166,10 @@ fn malformed_requests_get_json_rpc_errors() {
     assert_eq!(e["code"], -32602, "{e}");
 
     // Oversized body: refused, not read into memory.
-    let big = format!("{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[\"{}\"]}}", "a".repeat(100_000));
+    let big = format!(
+        "{{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"eth_chainId\",\"params\":[\"{}\"]}}",
+        "a".repeat(100_000)
+    );
     let (status, body) = http_post(a, big.as_bytes());
     assert!(status == 413 || body.contains("-32701") || body.contains("too big"), "{status} {body}");
 

@@ -54,7 +54,7 @@ impl NodeProc {
             .args(["--dev", "--http.port", "0", "--datadir"])
             .arg(datadir)
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", std::env::var("TEMPORIS_TEST_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -62,7 +62,11 @@ impl NodeProc {
         let stdout = child.stdout.take().unwrap();
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
-        let addr = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected line {line:?}")).to_owned();
+        let addr = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected line {line:?}"))
+            .to_owned();
         Self { child, url: format!("http://{addr}"), addr, datadir: datadir.to_path_buf() }
     }
 
@@ -127,7 +131,8 @@ fn dechunk(body: &str) -> String {
 
 /// A JSON-RPC call; returns the whole response object.
 fn rpc_raw(addr: &str, method: &str, params: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let mut body = json!({"jsonrpc": "2.0", "id": 1, "method": method});
+    body["params"] = params;
     let (_, text) = http_post(addr, body.to_string().as_bytes());
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method}: bad response {text:?}: {e}"))
 }
@@ -154,7 +159,18 @@ fn hex_u256(v: &Value) -> U256 {
 }
 
 /// Signs an EIP-1559 transaction.
-fn sign_1559(key: &PrivateKeySigner, chain_id: u64, nonce: u64, to: TxKind, value: U256, input: Bytes, gas: u64, max_fee: u128, tip: u128) -> Bytes {
+#[allow(clippy::too_many_arguments)] // one argument per transaction field reads best in tests
+fn sign_1559(
+    key: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Bytes,
+    gas: u64,
+    max_fee: u128,
+    tip: u128,
+) -> Bytes {
     let tx = TxEip1559 {
         chain_id,
         nonce,
@@ -173,7 +189,17 @@ fn sign_1559(key: &PrivateKeySigner, chain_id: u64, nonce: u64, to: TxKind, valu
 
 /// A plain transfer of `value` wei to `to`.
 fn transfer(key: &PrivateKeySigner, nonce: u64, to: Address, value: u64) -> Bytes {
-    sign_1559(key, CHAIN_ID, nonce, TxKind::Call(to), U256::from(value), Bytes::new(), 21_000, 100_000_000_000, 1_000_000)
+    sign_1559(
+        key,
+        CHAIN_ID,
+        nonce,
+        TxKind::Call(to),
+        U256::from(value),
+        Bytes::new(),
+        21_000,
+        100_000_000_000,
+        1_000_000,
+    )
 }
 
 /// Polls `eth_getTransactionReceipt` until it is there.

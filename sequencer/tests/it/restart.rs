@@ -59,7 +59,7 @@ fn kill_9_under_load_loses_no_returned_block() {
     }
     // A reader following the head.
     {
-        let (addr, seen, stop) = (addr.clone(), seen.clone(), stop.clone());
+        let (addr, seen, stop) = (addr, seen.clone(), stop.clone());
         workers.push(std::thread::spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 let body = json!({"jsonrpc": "2.0", "id": 1, "method": "eth_getBlockByNumber", "params": ["latest", false]});
@@ -80,7 +80,12 @@ fn kill_9_under_load_loses_no_returned_block() {
     }
     let seen = seen.lock().unwrap().clone();
     let included = included.lock().unwrap().clone();
-    assert!(seen.len() > 10 && included.len() > 10, "load ran: {} blocks, {} txs", seen.len(), included.len());
+    assert!(
+        seen.len() > 10 && included.len() > 10,
+        "load ran: {} blocks, {} txs",
+        seen.len(),
+        included.len()
+    );
 
     let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms"]);
     let a = node.addr.as_str();
@@ -117,7 +122,11 @@ fn kill_9_under_load_loses_no_returned_block() {
 fn clean_restart_resumes_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms"]);
-    let r = rpc(&node.addr, "eth_sendRawTransactionSync", json!([transfer(&dev_key(8), 0, Address::repeat_byte(9), 77)]));
+    let r = rpc(
+        &node.addr,
+        "eth_sendRawTransactionSync",
+        json!([transfer(&dev_key(8), 0, Address::repeat_byte(9), 77)]),
+    );
     let head = rpc(&node.addr, "eth_getBlockByNumber", json!(["latest", false]));
     node.stop();
 
@@ -126,7 +135,13 @@ fn clean_restart_resumes_the_chain() {
     assert_eq!(node.datadir, datadir);
     let same = rpc(&node.addr, "eth_getBlockByNumber", json!([head["number"], false]));
     assert_eq!(same["hash"], head["hash"]);
-    assert_eq!(rpc(&node.addr, "eth_getTransactionReceipt", json!([r["transactionHash"]]))["blockHash"], r["blockHash"]);
-    assert_eq!(hex_u256(&rpc(&node.addr, "eth_getBalance", json!([Address::repeat_byte(9)]))), U256::from(77));
+    assert_eq!(
+        rpc(&node.addr, "eth_getTransactionReceipt", json!([r["transactionHash"]]))["blockHash"],
+        r["blockHash"]
+    );
+    assert_eq!(
+        hex_u256(&rpc(&node.addr, "eth_getBalance", json!([Address::repeat_byte(9)]))),
+        U256::from(77)
+    );
     assert_eq!(hex_u64(&rpc(&node.addr, "eth_getTransactionCount", json!([dev_key(8).address()]))), 1);
 }

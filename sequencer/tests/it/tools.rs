@@ -41,7 +41,8 @@ pub(crate) fn counter_bytecode() -> Vec<u8> {
     let (ok, out, err) = run("forge", &args, Some(&project));
     assert!(ok, "forge build failed: {out}\n{err}");
     let artifact: Value =
-        serde_json::from_str(&std::fs::read_to_string(project.join("out/Counter.sol/Counter.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(project.join("out/Counter.sol/Counter.json")).unwrap())
+            .unwrap();
     alloy_primitives::hex::decode(artifact["bytecode"]["object"].as_str().unwrap()).unwrap()
 }
 
@@ -70,7 +71,10 @@ pub(crate) fn forge_create_counter(url: &str, start: u64) -> Address {
     ];
     let (ok, out, err) = run("forge", &args, Some(&project));
     assert!(ok, "forge create failed: {out}\n{err}");
-    let line = out.lines().find_map(|l| l.strip_prefix("Deployed to: ")).unwrap_or_else(|| panic!("no address in {out}"));
+    let line = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Deployed to: "))
+        .unwrap_or_else(|| panic!("no address in {out}"));
     line.trim().parse().unwrap()
 }
 
@@ -93,23 +97,40 @@ fn forge_create_then_cast_call_send_logs_and_receipts() {
 
     // The event, through eth_getLogs with an address and topic filter.
     let topic0 = keccak256("Incremented(address,uint256)");
-    let logs = rpc(&node.addr, "eth_getLogs", json!([{"fromBlock": "0x0", "toBlock": "latest", "address": addr, "topics": [topic0]}]));
+    let logs = rpc(
+        &node.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "toBlock": "latest", "address": addr, "topics": [topic0]}]),
+    );
     let logs = logs.as_array().unwrap();
     assert_eq!(logs.len(), 1, "{logs:?}");
     assert_eq!(logs[0]["transactionHash"], receipt["transactionHash"]);
     assert_eq!(logs[0]["blockNumber"], receipt["blockNumber"]);
     assert_eq!(hex_u256(&logs[0]["data"]), U256::from(6));
     let sender = dev_key(0).address();
-    assert_eq!(logs[0]["topics"][1].as_str().unwrap().parse::<alloy_primitives::B256>().unwrap(), sender.into_word());
+    assert_eq!(
+        logs[0]["topics"][1].as_str().unwrap().parse::<alloy_primitives::B256>().unwrap(),
+        sender.into_word()
+    );
     // A filter on another topic finds nothing.
-    let none = rpc(&node.addr, "eth_getLogs", json!([{"fromBlock": "0x0", "address": addr, "topics": [keccak256("Other()")]}]));
+    let none = rpc(
+        &node.addr,
+        "eth_getLogs",
+        json!([{"fromBlock": "0x0", "address": addr, "topics": [keccak256("Other()")]}]),
+    );
     assert_eq!(none.as_array().unwrap().len(), 0);
 
     // Receipts: by hash, in the block's receipts, and the deployment's contract address.
     let tx_hash = receipt["transactionHash"].as_str().unwrap();
     let by_hash = rpc(&node.addr, "eth_getTransactionReceipt", json!([tx_hash]));
-    for field in ["blockHash", "blockNumber", "gasUsed", "cumulativeGasUsed", "logsBloom", "from", "to", "status"] {
-        assert_eq!(by_hash[field].to_string().to_lowercase(), receipt[field].to_string().to_lowercase(), "{field}");
+    for field in
+        ["blockHash", "blockNumber", "gasUsed", "cumulativeGasUsed", "logsBloom", "from", "to", "status"]
+    {
+        assert_eq!(
+            by_hash[field].to_string().to_lowercase(),
+            receipt[field].to_string().to_lowercase(),
+            "{field}"
+        );
     }
     let block_receipts = rpc(&node.addr, "eth_getBlockReceipts", json!([receipt["blockNumber"]]));
     assert!(block_receipts.as_array().unwrap().iter().any(|r| r["transactionHash"] == tx_hash));
@@ -120,7 +141,8 @@ fn forge_create_then_cast_call_send_logs_and_receipts() {
             found = Some(tx["hash"].clone());
         }
     }
-    let deploy_receipt = rpc(&node.addr, "eth_getTransactionReceipt", json!([found.expect("the deployment is in a block")]));
+    let deploy_receipt =
+        rpc(&node.addr, "eth_getTransactionReceipt", json!([found.expect("the deployment is in a block")]));
     assert_eq!(deploy_receipt["contractAddress"].as_str().unwrap().parse::<Address>().unwrap(), counter);
 
     // Reverts come back with geth's wording and the revert data.
@@ -134,8 +156,17 @@ fn forge_create_then_cast_call_send_logs_and_receipts() {
     assert_eq!(error["data"], expected, "custom error data");
     // estimateGas agrees with what the transaction used.
     let estimate = cast_ok(&["estimate", &addr, "increment()", "-r", url]);
-    let receipt2: Value =
-        serde_json::from_str(&cast_ok(&["send", &addr, "increment()", "--private-key", &key, "-r", url, "--json"])).unwrap();
+    let receipt2: Value = serde_json::from_str(&cast_ok(&[
+        "send",
+        &addr,
+        "increment()",
+        "--private-key",
+        &key,
+        "-r",
+        url,
+        "--json",
+    ]))
+    .unwrap();
     assert!(estimate.parse::<u64>().unwrap() >= hex_u64(&receipt2["gasUsed"]));
 }
 
@@ -152,7 +183,8 @@ fn metamask_transfer_sequence() {
     let _ = hex_u64(&rpc(a, "eth_blockNumber", json!([])));
     let balance = hex_u256(&rpc(a, "eth_getBalance", json!([from.address(), "latest"])));
     assert_eq!(balance, temporis_sequencer::genesis::DEV_BALANCE);
-    let gas = rpc(a, "eth_estimateGas", json!([{"from": from.address(), "to": to, "value": "0xde0b6b3a7640000"}]));
+    let gas =
+        rpc(a, "eth_estimateGas", json!([{"from": from.address(), "to": to, "value": "0xde0b6b3a7640000"}]));
     assert_eq!(hex_u64(&gas), 21_000);
     let history = rpc(a, "eth_feeHistory", json!(["0x5", "latest", [10, 20, 30]]));
     let base_fees = history["baseFeePerGas"].as_array().unwrap();
@@ -164,7 +196,17 @@ fn metamask_transfer_sequence() {
 
     let value = 1_000_000_000_000_000_000u64;
     let max_fee = u128::from(next_base_fee * 2 + tip);
-    let raw = sign_1559(&from, CHAIN_ID, nonce, TxKind::Call(to), U256::from(value), Bytes::new(), 21_000, max_fee, u128::from(tip));
+    let raw = sign_1559(
+        &from,
+        CHAIN_ID,
+        nonce,
+        TxKind::Call(to),
+        U256::from(value),
+        Bytes::new(),
+        21_000,
+        max_fee,
+        u128::from(tip),
+    );
     let hash = rpc(a, "eth_sendRawTransaction", json!([raw]));
     let pending = rpc(a, "eth_getTransactionByHash", json!([hash]));
     assert_eq!(pending["hash"], hash);

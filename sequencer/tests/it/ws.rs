@@ -85,7 +85,9 @@ impl Ws {
     }
 
     fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
-        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string());
+        let mut body = json!({"jsonrpc": "2.0", "id": id, "method": method});
+        body["params"] = params;
+        self.send(&body.to_string());
         loop {
             let v = self.recv();
             if v["id"] == id {
@@ -123,11 +125,24 @@ fn subscriptions_over_websocket() {
 
     let counter = super::tools::forge_create_counter(&node.url, 1);
     let topic = keccak256("Incremented(address,uint256)");
-    let logs = ws.call(4, "eth_subscribe", json!(["logs", {"address": counter, "topics": [topic]}]))["result"].clone();
+    let logs =
+        ws.call(4, "eth_subscribe", json!(["logs", {"address": counter, "topics": [topic]}]))["result"]
+            .clone();
     let pending = ws.call(5, "eth_subscribe", json!(["newPendingTransactions"]))["result"].clone();
-    let nonce = hex_u64(&rpc(&node.addr, "eth_getTransactionCount", json!([dev_key(0).address(), "pending"])));
+    let nonce =
+        hex_u64(&rpc(&node.addr, "eth_getTransactionCount", json!([dev_key(0).address(), "pending"])));
     let increment = alloy_primitives::hex::decode("d09de08a").unwrap();
-    let raw = sign_1559(&dev_key(0), CHAIN_ID, nonce, TxKind::Call(counter), U256::ZERO, increment.into(), 100_000, 100_000_000_000, 1_000_000);
+    let raw = sign_1559(
+        &dev_key(0),
+        CHAIN_ID,
+        nonce,
+        TxKind::Call(counter),
+        U256::ZERO,
+        increment.into(),
+        100_000,
+        100_000_000_000,
+        1_000_000,
+    );
     let hash = rpc(&node.addr, "eth_sendRawTransaction", json!([raw]));
     assert_eq!(ws.notification(&pending), hash);
     let log = ws.notification(&logs);
