@@ -680,8 +680,135 @@ pub fn module(node: Node) -> RpcModule<Node> {
         })
     });
 
+    register_filters(&mut m);
     register_subscriptions(&mut m);
     m
+}
+
+/// How long a filter lives without being polled (geth's 5 minutes).
+const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
+
+enum FilterKind {
+    /// New block hashes; the last block reported.
+    Blocks { last: u64 },
+    /// Logs matching the filter; the last block scanned.
+    Logs { filter: Box<Filter>, last: u64 },
+    /// Hashes of transactions entering the pool.
+    Pending(tokio::sync::broadcast::Receiver<B256>),
+}
+
+struct FilterEntry {
+    kind: FilterKind,
+    polled: std::time::Instant,
+}
+
+#[derive(Default)]
+struct Filters {
+    next_id: u64,
+    entries: std::collections::HashMap<u64, FilterEntry>,
+}
+
+impl Filters {
+    fn install(&mut self, kind: FilterKind) -> U256 {
+        let now = std::time::Instant::now();
+        self.entries.retain(|_, e| now.duration_since(e.polled) < FILTER_TIMEOUT);
+        self.next_id += 1;
+        self.entries.insert(self.next_id, FilterEntry { kind, polled: now });
+        U256::from(self.next_id)
+    }
+}
+
+fn filter_id(p: &Params<'_>) -> Result<u64, ErrorObjectOwned> {
+    let id: U256 = p.one()?;
+    u64::try_from(id).map_err(|_| server_err("filter not found"))
+}
+
+/// Polling filters: `eth_newFilter`, `eth_newBlockFilter`, `eth_newPendingTransactionFilter`,
+/// `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`.
+fn register_filters(m: &mut RpcModule<Node>) {
+    let filters: Arc<std::sync::Mutex<Filters>> = Arc::default();
+    let f = filters.clone();
+    m.register_method("eth_newFilter", move |p, n, _| -> RpcResult {
+        let filter: Filter = p.one()?;
+        let last = n.head().header.number;
+        // Changes start after the head, or just before the filter's first block if later.
+        let last = filter.get_from_block().map_or(last, |from| last.max(from.saturating_sub(1)));
+        to_value(f.lock().expect("filters lock").install(FilterKind::Logs { filter: Box::new(filter), last }))
+    })
+    .expect("unique method names");
+    let f = filters.clone();
+    m.register_method("eth_newBlockFilter", move |_p, n, _| -> RpcResult {
+        let last = n.head().header.number;
+        to_value(f.lock().expect("filters lock").install(FilterKind::Blocks { last }))
+    })
+    .expect("unique method names");
+    let f = filters.clone();
+    m.register_method("eth_newPendingTransactionFilter", move |_p, n, _| -> RpcResult {
+        to_value(f.lock().expect("filters lock").install(FilterKind::Pending(n.subscribe_pending())))
+    })
+    .expect("unique method names");
+    let f = filters.clone();
+    m.register_method("eth_uninstallFilter", move |p, _n, _| -> RpcResult {
+        let id = filter_id(&p)?;
+        to_value(f.lock().expect("filters lock").entries.remove(&id).is_some())
+    })
+    .expect("unique method names");
+    let f = filters.clone();
+    m.register_method("eth_getFilterLogs", move |p, n, _| -> RpcResult {
+        let id = filter_id(&p)?;
+        let filter = {
+            let mut filters = f.lock().expect("filters lock");
+            let entry = filters.entries.get_mut(&id).ok_or_else(|| server_err("filter not found"))?;
+            entry.polled = std::time::Instant::now();
+            match &entry.kind {
+                FilterKind::Logs { filter, .. } => (**filter).clone(),
+                _ => return Err(server_err("filter not found")),
+            }
+        };
+        to_value(get_logs(n, &filter)?)
+    })
+    .expect("unique method names");
+    let f = filters;
+    m.register_method("eth_getFilterChanges", move |p, n, _| -> RpcResult {
+        let id = filter_id(&p)?;
+        let head = n.head().header.number;
+        let mut filters = f.lock().expect("filters lock");
+        let entry = filters.entries.get_mut(&id).ok_or_else(|| server_err("filter not found"))?;
+        entry.polled = std::time::Instant::now();
+        match &mut entry.kind {
+            FilterKind::Blocks { last } => {
+                let mut hashes = Vec::new();
+                for number in *last + 1..=head {
+                    if let Some(b) = n.block(number).map_err(internal)? {
+                        hashes.push(b.hash);
+                    }
+                }
+                *last = head;
+                to_value(hashes)
+            }
+            FilterKind::Logs { filter, last } => {
+                if *last >= head {
+                    return to_value(Vec::<Log>::new());
+                }
+                let to = filter.get_to_block().map_or(head, |t| t.min(head));
+                let window = (**filter).clone().from_block(*last + 1).to_block(to);
+                *last = head;
+                to_value(get_logs(n, &window)?)
+            }
+            FilterKind::Pending(rx) => {
+                let mut hashes = Vec::new();
+                loop {
+                    match rx.try_recv() {
+                        Ok(h) => hashes.push(h),
+                        Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+                        Err(_) => break,
+                    }
+                }
+                to_value(hashes)
+            }
+        }
+    })
+    .expect("unique method names");
 }
 
 fn register_subscriptions(m: &mut RpcModule<Node>) {

@@ -50,7 +50,11 @@ struct NodeProc {
 impl NodeProc {
     /// Starts the node in dev mode on `datadir` with extra flags.
     fn start(datadir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_temporis-sequencer"))
+        // `TEMPORIS_SEQUENCER_BIN` runs another build of the node (the benchmark uses a
+        // release build: `cargo build --release -p temporis-sequencer`).
+        let bin = std::env::var("TEMPORIS_SEQUENCER_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_temporis-sequencer").into());
+        let mut child = Command::new(bin)
             .args(["--dev", "--http.port", "0", "--datadir"])
             .arg(datadir)
             .args(extra)

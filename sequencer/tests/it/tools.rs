@@ -232,3 +232,46 @@ fn send_raw_transaction_sync_returns_the_receipt() {
     assert_eq!(receipt["status"], "0x1");
     assert_eq!(hex_u256(&rpc(&node.addr, "eth_getBalance", json!([Address::repeat_byte(7)]))), U256::from(5));
 }
+
+#[test]
+fn polling_filters_report_blocks_transactions_and_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms"]);
+    let a = node.addr.as_str();
+    let counter = forge_create_counter(&node.url, 0);
+
+    let blocks = rpc(a, "eth_newBlockFilter", json!([]));
+    let pending = rpc(a, "eth_newPendingTransactionFilter", json!([]));
+    let topic = keccak256("Incremented(address,uint256)");
+    let logs = rpc(a, "eth_newFilter", json!([{"address": counter, "topics": [topic]}]));
+
+    let key = dev_key(0);
+    let nonce = hex_u64(&rpc(a, "eth_getTransactionCount", json!([key.address(), "pending"])));
+    let increment = alloy_primitives::hex::decode("d09de08a").unwrap();
+    let raw = sign_1559(
+        &key,
+        CHAIN_ID,
+        nonce,
+        TxKind::Call(counter),
+        U256::ZERO,
+        increment.into(),
+        100_000,
+        100_000_000_000,
+        1_000_000,
+    );
+    let receipt = rpc(a, "eth_sendRawTransactionSync", json!([raw]));
+    let hash = &receipt["transactionHash"];
+
+    assert_eq!(rpc(a, "eth_getFilterChanges", json!([pending])), json!([hash]));
+    let changes = rpc(a, "eth_getFilterChanges", json!([logs]));
+    assert_eq!(changes.as_array().unwrap().len(), 1, "{changes}");
+    assert_eq!(changes[0]["transactionHash"], *hash);
+    assert_eq!(rpc(a, "eth_getFilterChanges", json!([logs])), json!([]), "changes are reported once");
+    assert_eq!(rpc(a, "eth_getFilterLogs", json!([logs])).as_array().unwrap().len(), 1);
+    let hashes = rpc(a, "eth_getFilterChanges", json!([blocks]));
+    assert!(hashes.as_array().unwrap().contains(&receipt["blockHash"]), "{hashes}");
+
+    assert_eq!(rpc(a, "eth_uninstallFilter", json!([blocks])), true);
+    assert_eq!(rpc(a, "eth_uninstallFilter", json!([blocks])), false);
+    assert_eq!(rpc_err(a, "eth_getFilterChanges", json!([blocks]))["message"], "filter not found");
+}
