@@ -49,6 +49,9 @@ pub struct Cli {
     /// Mempool flags.
     #[command(flatten)]
     pub txpool: TxPoolArgs,
+    /// Port of the Prometheus `/metrics` endpoint (off unless given; `0` picks a free one).
+    #[arg(long = "metrics.port")]
+    pub metrics_port: Option<u16>,
 }
 
 /// JSON-RPC server flags.
@@ -126,6 +129,7 @@ struct FileConfig {
     datadir: Option<PathBuf>,
     genesis: Option<PathBuf>,
     chain_id: Option<u64>,
+    metrics_port: Option<u16>,
     rpc: FileRpc,
     sequencer: FileSequencer,
     txpool: FileTxPool,
@@ -170,6 +174,8 @@ pub struct Config {
     pub genesis: Option<PathBuf>,
     /// Chain id override.
     pub chain_id: Option<u64>,
+    /// Prometheus endpoint port (on the JSON-RPC address), if enabled.
+    pub metrics_port: Option<u16>,
     /// JSON-RPC server.
     pub rpc: RpcConfig,
     /// Block production.
@@ -249,6 +255,7 @@ impl Config {
             datadir,
             genesis: cli.genesis.clone().or(file.genesis),
             chain_id: cli.chain_id.or(file.chain_id),
+            metrics_port: cli.metrics_port.or(file.metrics_port),
             rpc: RpcConfig {
                 http_addr: cli.rpc.http_addr.or(file.rpc.http_addr).unwrap_or([127, 0, 0, 1].into()),
                 http_port: cli.rpc.http_port.or(file.rpc.http_port).unwrap_or(DEFAULT_HTTP_PORT),

@@ -5,6 +5,7 @@ mod error;
 pub mod evm;
 pub mod genesis;
 pub mod mempool;
+pub mod metrics;
 pub mod node;
 pub mod rpc;
 pub mod store;

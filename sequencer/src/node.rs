@@ -133,6 +133,7 @@ impl Recent {
 
 struct Inner {
     config: Config,
+    metrics: crate::metrics::Metrics,
     recent: RwLock<Recent>,
     chain_id: u64,
     executor: Executor,
@@ -258,6 +259,7 @@ impl Node {
         Ok(Self {
             inner: Arc::new(Inner {
                 recent: RwLock::new(Recent::default()),
+                metrics: Default::default(),
                 pool: Mutex::new(Mempool::new(config.txpool.clone())),
                 config,
                 chain_id,
@@ -312,6 +314,11 @@ impl Node {
             return Ok(Some(*loc));
         }
         self.inner.store.tx_location(hash)
+    }
+
+    /// The node's counters.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// The current head.
@@ -376,6 +383,13 @@ impl Node {
 
     /// Checks a decoded transaction and adds it to the pool.
     pub fn submit(&self, tx: TxEnvelope) -> Result<B256, SubmitError> {
+        let result = self.check_and_pool(tx);
+        let m = &self.inner.metrics;
+        crate::metrics::Metrics::inc(if result.is_ok() { &m.txs_accepted } else { &m.txs_refused }, 1);
+        result
+    }
+
+    fn check_and_pool(&self, tx: TxEnvelope) -> Result<B256, SubmitError> {
         if tx.tx_type() == TxType::Eip4844 {
             return Err(SubmitError::TypeNotSupported);
         }
@@ -510,6 +524,10 @@ impl Node {
             }
         }
         drop(state);
+        let m = &inner.metrics;
+        crate::metrics::Metrics::inc(&m.blocks_produced, 1);
+        crate::metrics::Metrics::inc(&m.txs_included, block.txs.len() as u64);
+        m.last_block_micros.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         tracing::info!(target: "sequencer::producer", number = block.header.number, hash = %block.hash, txs = block.txs.len(), gas_used = block.header.gas_used, ?executed, total = ?started.elapsed(), "block produced");
         let _ = inner.blocks.send(block.clone());
         Ok(block)

@@ -23,6 +23,13 @@ async fn main() -> eyre::Result<()> {
     tracing::info!(target: "sequencer", %addr, chain_id = node.chain_id(), head = head.header.number, "JSON-RPC (HTTP and WS) listening");
     // A machine-readable line on stdout for scripts and tests that start the node on port 0.
     println!("listening on {addr}");
+    if let Some(port) = node.config().metrics_port {
+        let metrics =
+            temporis_sequencer::metrics::serve(node.clone(), std::net::SocketAddr::new(addr.ip(), port))
+                .await?;
+        tracing::info!(target: "sequencer", %metrics, "Prometheus metrics on /metrics");
+        println!("metrics on {metrics}");
+    }
 
     let shutdown = Arc::new(AtomicBool::new(false));
     let producer = node.spawn_producer(shutdown.clone());

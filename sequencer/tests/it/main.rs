@@ -45,6 +45,8 @@ struct NodeProc {
     url: String,
     addr: String,
     datadir: PathBuf,
+    /// The Prometheus endpoint, with `--metrics.port`.
+    metrics: Option<String>,
 }
 
 impl NodeProc {
@@ -64,14 +66,15 @@ impl NodeProc {
             .spawn()
             .expect("start temporis-sequencer");
         let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected line {line:?}"))
-            .to_owned();
-        Self { child, url: format!("http://{addr}"), addr, datadir: datadir.to_path_buf() }
+        let mut stdout = BufReader::new(stdout);
+        let mut next_line = |prefix: &str| {
+            let mut line = String::new();
+            stdout.read_line(&mut line).expect("read a line of the node's stdout");
+            line.trim().strip_prefix(prefix).unwrap_or_else(|| panic!("unexpected line {line:?}")).to_owned()
+        };
+        let addr = next_line("listening on ");
+        let metrics = extra.contains(&"--metrics.port").then(|| next_line("metrics on "));
+        Self { child, url: format!("http://{addr}"), addr, datadir: datadir.to_path_buf(), metrics }
     }
 
     /// Kills the process without warning (`kill -9`).

@@ -1,6 +1,8 @@
 //! Real clients against the node: forge deploys, cast calls and sends, and the JSON-RPC
 //! sequence MetaMask sends for a transfer.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::Command;
 
 use alloy_primitives::{Address, U256, keccak256};
@@ -274,4 +276,33 @@ fn polling_filters_report_blocks_transactions_and_logs() {
     assert_eq!(rpc(a, "eth_uninstallFilter", json!([blocks])), true);
     assert_eq!(rpc(a, "eth_uninstallFilter", json!([blocks])), false);
     assert_eq!(rpc_err(a, "eth_getFilterChanges", json!([blocks]))["message"], "filter not found");
+}
+
+/// `GET /metrics`; returns the value of `name`.
+fn metric(addr: &str, name: &str) -> f64 {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.write_all(format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes()).unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in {text}"));
+    line.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn prometheus_metrics_count_blocks_and_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms", "--metrics.port", "0"]);
+    let m = node.metrics.clone().unwrap();
+    rpc(&node.addr, "eth_sendRawTransactionSync", json!([transfer(&dev_key(5), 0, Address::ZERO, 1)]));
+    let _ =
+        rpc_err(&node.addr, "eth_sendRawTransaction", json!([transfer(&dev_key(5), 0, Address::ZERO, 1)]));
+    assert!(metric(&m, "temporis_blocks_produced_total") >= 1.0);
+    assert_eq!(metric(&m, "temporis_transactions_included_total"), 1.0);
+    assert_eq!(metric(&m, "temporis_transactions_accepted_total"), 1.0);
+    assert_eq!(metric(&m, "temporis_transactions_refused_total"), 1.0);
+    assert!(metric(&m, "temporis_head_block_number") >= 1.0);
 }
