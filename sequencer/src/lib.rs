@@ -7,6 +7,7 @@ pub mod genesis;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
+pub mod proof;
 pub mod rpc;
 pub mod store;
 

@@ -333,6 +333,14 @@ impl Node {
         f(&state, &head)
     }
 
+    /// Runs `f` on the head state with exclusive access (for work that fills the tries'
+    /// caches, such as proofs); block production waits meanwhile.
+    pub fn with_state_mut<R>(&self, f: impl FnOnce(&mut State, &Head) -> R) -> R {
+        let mut state = self.inner.state.write().expect("state lock");
+        let head = self.inner.head.read().expect("head lock");
+        f(&mut state, &head)
+    }
+
     /// Runs `f` on the mempool.
     pub fn with_pool<R>(&self, f: impl FnOnce(&Mempool) -> R) -> R {
         f(&self.inner.pool.lock().expect("pool lock"))

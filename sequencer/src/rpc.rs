@@ -525,6 +525,17 @@ pub fn module(node: Node) -> RpcModule<Node> {
         })
     });
 
+    blocking!("eth_getProof", |p, n| {
+        let mut seq = p.sequence();
+        let address: Address = seq.next()?;
+        let keys: Vec<alloy::serde::JsonStorageKey> = seq.next()?;
+        let block: Option<BlockId> = seq.optional_next()?;
+        let slots: Vec<B256> = keys.iter().map(|k| k.as_b256()).collect();
+        n.with_state_mut(|state, head| {
+            check_state_block(n, head, block)?;
+            to_value(crate::proof::get_proof(state, address, &slots))
+        })
+    });
     blocking!("eth_call", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
         let hash_of =

@@ -123,3 +123,74 @@ fn same_transactions_same_results_as_anvil() {
     let req = json!([{"from": key.address(), "to": counter, "data": "0xd09de08a"}]);
     assert_eq!(rpc(&node.addr, "eth_estimateGas", req.clone()), rpc(&anvil.addr, "eth_estimateGas", req));
 }
+
+/// `eth_getProof` of the node verifies against its own header's state root, and the
+/// contract's storage proof (which does not depend on the rest of the genesis) is byte for byte
+/// anvil's.
+#[test]
+fn get_proof_verifies_and_storage_proof_matches_anvil() {
+    use alloy_trie::proof::verify_proof;
+    use alloy_trie::{Nibbles, TrieAccount};
+
+    let bytecode = super::tools::counter_bytecode();
+    let anvil = Anvil::start(None);
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "200ms"]);
+    let key = dev_key(1);
+    let mut deploy = bytecode;
+    deploy.extend_from_slice(&U256::from(42).to_be_bytes::<32>());
+    let raw = sign_1559(
+        &key,
+        CHAIN_ID,
+        0,
+        TxKind::Create,
+        U256::ZERO,
+        deploy.into(),
+        1_000_000,
+        100_000_000_000,
+        1,
+    );
+    let hash = rpc(&anvil.addr, "eth_sendRawTransaction", json!([raw]));
+    wait_receipt(&anvil.addr, hash.as_str().unwrap());
+    rpc(&node.addr, "eth_sendRawTransactionSync", json!([raw]));
+    let counter = key.address().create(0);
+    let slots = json!([alloy_primitives::B256::ZERO, alloy_primitives::B256::with_last_byte(1)]);
+
+    // The proof at the head, against that head's header (retry if a block lands in between).
+    let (proof, header) = loop {
+        let header = rpc(&node.addr, "eth_getBlockByNumber", json!(["latest", false]));
+        let r = rpc_raw(&node.addr, "eth_getProof", json!([counter, slots, header["number"]]));
+        if r.get("result").is_some() {
+            break (r["result"].clone(), header);
+        }
+    };
+    let root: alloy_primitives::B256 = header["stateRoot"].as_str().unwrap().parse().unwrap();
+    let proof_nodes = |v: &Value| -> Vec<Bytes> {
+        v.as_array().unwrap().iter().map(|n| n.as_str().unwrap().parse().unwrap()).collect()
+    };
+    let account = TrieAccount {
+        nonce: hex_u64(&proof["nonce"]),
+        balance: hex_u256(&proof["balance"]),
+        storage_root: proof["storageHash"].as_str().unwrap().parse().unwrap(),
+        code_hash: proof["codeHash"].as_str().unwrap().parse().unwrap(),
+    };
+    verify_proof(
+        root,
+        Nibbles::unpack(alloy_primitives::keccak256(counter)),
+        Some(alloy::rlp::encode(account)),
+        &proof_nodes(&proof["accountProof"]),
+    )
+    .unwrap();
+    assert_eq!(hex_u256(&proof["storageProof"][0]["value"]), U256::from(42));
+
+    let from_anvil = rpc(&anvil.addr, "eth_getProof", json!([counter, slots, "latest"]));
+    assert_eq!(proof["storageHash"], from_anvil["storageHash"]);
+    assert_eq!(proof["codeHash"], from_anvil["codeHash"]);
+    for i in 0..2 {
+        assert_eq!(proof["storageProof"][i]["proof"], from_anvil["storageProof"][i]["proof"], "slot {i}");
+        assert_eq!(
+            hex_u256(&proof["storageProof"][i]["value"]),
+            hex_u256(&from_anvil["storageProof"][i]["value"])
+        );
+    }
+}
