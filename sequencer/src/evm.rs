@@ -25,38 +25,51 @@ use temporis_aivm::{AivmPrecompileSet, AivmPrecompiles, State};
 /// The largest gas a call may use: EIP-7825's per-transaction cap (Osaka).
 pub const CALL_GAS_CAP: u64 = 1 << 24;
 
-/// A read-only view of the state with overrides applied on top.
-struct CallDb<'a> {
+/// A read-only view of the state with overrides applied on top (both revm's `Database` and,
+/// for the prestate tracer, `DatabaseRef`).
+pub struct CallDb<'a> {
     state: &'a State,
     overrides: Option<&'a StateOverride>,
+    /// Code of the overrides, by hash (computed once, so that reads need no mutation).
     override_codes: B256Map<Bytecode>,
     block_hash: &'a dyn Fn(u64) -> B256,
 }
 
-impl Database for CallDb<'_> {
+impl<'a> CallDb<'a> {
+    /// A view of `state` with `overrides`.
+    pub fn new(
+        state: &'a State,
+        overrides: Option<&'a StateOverride>,
+        block_hash: &'a dyn Fn(u64) -> B256,
+    ) -> Self {
+        let override_codes = overrides
+            .into_iter()
+            .flat_map(|o| o.values())
+            .filter_map(|a| a.code.as_ref())
+            .filter(|code| !code.is_empty())
+            .map(|code| {
+                let bytecode = Bytecode::new_raw_checked(code.clone())
+                    .unwrap_or_else(|_| Bytecode::new_legacy(code.clone()));
+                (keccak256(code), bytecode)
+            })
+            .collect();
+        Self { state, overrides, override_codes, block_hash }
+    }
+}
+
+impl revm::DatabaseRef for CallDb<'_> {
     type Error = Infallible;
 
-    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
-        let base = self.state.account(&address);
-        let over = self.overrides.and_then(|o| o.get(&address));
-        let Some(over) = over else {
-            return Ok(base.map(|a| AccountInfo {
-                balance: a.balance,
-                nonce: a.nonce,
-                code_hash: a.code_hash,
-                account_id: None,
-                code: None,
-            }));
-        };
-        let mut info = base
-            .map(|a| AccountInfo {
-                balance: a.balance,
-                nonce: a.nonce,
-                code_hash: a.code_hash,
-                account_id: None,
-                code: None,
-            })
-            .unwrap_or_default();
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
+        let base = self.state.account(&address).map(|a| AccountInfo {
+            balance: a.balance,
+            nonce: a.nonce,
+            code_hash: a.code_hash,
+            account_id: None,
+            code: None,
+        });
+        let Some(over) = self.overrides.and_then(|o| o.get(&address)) else { return Ok(base) };
+        let mut info = base.unwrap_or_default();
         if let Some(balance) = over.balance {
             info.balance = balance;
         }
@@ -64,23 +77,20 @@ impl Database for CallDb<'_> {
             info.nonce = nonce;
         }
         if let Some(code) = &over.code {
-            let bytecode = Bytecode::new_raw_checked(code.clone())
-                .unwrap_or_else(|_| Bytecode::new_legacy(code.clone()));
             info.code_hash = if code.is_empty() { KECCAK256_EMPTY } else { keccak256(code) };
-            self.override_codes.insert(info.code_hash, bytecode.clone());
-            info.code = Some(bytecode);
+            info.code = self.override_codes.get(&info.code_hash).cloned();
         }
         Ok(Some(info))
     }
 
-    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Infallible> {
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Infallible> {
         if let Some(code) = self.override_codes.get(&code_hash) {
             return Ok(code.clone());
         }
         Ok(self.state.code(&code_hash).map(Bytecode::new_raw).unwrap_or_default())
     }
 
-    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Infallible> {
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Infallible> {
         if let Some(over) = self.overrides.and_then(|o| o.get(&address)) {
             let key = B256::from(index);
             if let Some(state) = &over.state {
@@ -94,8 +104,64 @@ impl Database for CallDb<'_> {
         Ok(self.state.storage(&address, index))
     }
 
-    fn block_hash(&mut self, number: u64) -> Result<B256, Infallible> {
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Infallible> {
         Ok((self.block_hash)(number))
+    }
+}
+
+impl Database for CallDb<'_> {
+    type Error = Infallible;
+
+    fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Infallible> {
+        revm::DatabaseRef::basic_ref(self, address)
+    }
+
+    fn code_by_hash(&mut self, code_hash: B256) -> Result<Bytecode, Infallible> {
+        revm::DatabaseRef::code_by_hash_ref(self, code_hash)
+    }
+
+    fn storage(&mut self, address: Address, index: U256) -> Result<U256, Infallible> {
+        revm::DatabaseRef::storage_ref(self, address, index)
+    }
+
+    fn block_hash(&mut self, number: u64) -> Result<B256, Infallible> {
+        revm::DatabaseRef::block_hash_ref(self, number)
+    }
+}
+
+/// The revm context of calls and traces.
+pub type CallCtx<'a> = Context<BlockEnv, TxEnv, CfgEnv, CallDb<'a>, Journal<CallDb<'a>>>;
+
+/// The EVM of calls and traces: mainnet instructions, Ethereum + AIVM precompiles.
+pub type CallEvm<'a, I> = Evm<
+    CallCtx<'a>,
+    I,
+    EthInstructions<EthInterpreter, CallCtx<'a>>,
+    AivmPrecompiles,
+    EthFrame<EthInterpreter>,
+>;
+
+/// An EVM over `env` with `inspector`; `is_call`: an RPC call (no nonce check; no base fee
+/// when the call pays no fee), else a real transaction's replay.
+pub fn build_evm<'a, I>(env: &CallEnv<'a>, inspector: I, tx: &TxEnv, is_call: bool) -> CallEvm<'a, I> {
+    let db = CallDb::new(env.state, env.overrides, env.block_hash);
+    let mut cfg = CfgEnv::new_with_spec(env.spec);
+    cfg.chain_id = env.chain_id;
+    cfg.disable_nonce_check = is_call;
+    let mut ctx: CallCtx<'a> = Context::new(db, env.spec);
+    ctx.cfg = cfg;
+    ctx.block = env.block.clone();
+    if is_call && tx.gas_price == 0 {
+        // As geth's `NoBaseFee` for calls without a fee: nothing is charged, so no base fee
+        // check applies (revm has no switch for it without an extra feature build).
+        ctx.block.basefee = 0;
+    }
+    Evm {
+        ctx,
+        inspector,
+        instruction: EthInstructions::new_mainnet_with_spec(env.spec),
+        precompiles: AivmPrecompiles::new(env.spec, env.precompiles.clone()),
+        frame_stack: FrameStack::new_prealloc(8),
     }
 }
 
@@ -154,7 +220,11 @@ pub fn block_env(
 }
 
 /// The transaction environment of a call request; `gas` overrides the request's gas.
-fn request_env(req: &TransactionRequest, env: &CallEnv<'_>, gas: Option<u64>) -> Result<TxEnv, CallError> {
+pub fn request_env(
+    req: &TransactionRequest,
+    env: &CallEnv<'_>,
+    gas: Option<u64>,
+) -> Result<TxEnv, CallError> {
     let caller = req.from.unwrap_or_default();
     let nonce = match req.nonce {
         Some(n) => n,
@@ -204,31 +274,7 @@ pub fn call(
     gas: Option<u64>,
 ) -> Result<ExecutionResult<HaltReason>, CallError> {
     let tx = request_env(req, env, gas)?;
-    let db = CallDb {
-        state: env.state,
-        overrides: env.overrides,
-        override_codes: B256Map::default(),
-        block_hash: env.block_hash,
-    };
-    let mut cfg = CfgEnv::new_with_spec(env.spec);
-    cfg.chain_id = env.chain_id;
-    cfg.disable_nonce_check = true;
-    let mut ctx: Context<BlockEnv, TxEnv, CfgEnv, CallDb<'_>, Journal<CallDb<'_>>> =
-        Context::new(db, env.spec);
-    ctx.cfg = cfg;
-    ctx.block = env.block.clone();
-    if tx.gas_price == 0 {
-        // As geth's `NoBaseFee` for calls without a fee: nothing is charged, so no base fee
-        // check applies (revm has no switch for it without an extra feature build).
-        ctx.block.basefee = 0;
-    }
-    let mut evm = Evm {
-        ctx,
-        inspector: (),
-        instruction: EthInstructions::<EthInterpreter, _>::new_mainnet_with_spec(env.spec),
-        precompiles: AivmPrecompiles::new(env.spec, env.precompiles.clone()),
-        frame_stack: FrameStack::<EthFrame<EthInterpreter>>::new_prealloc(8),
-    };
+    let mut evm = build_evm(env, (), &tx, true);
     match evm.transact(tx) {
         Ok(r) => Ok(r.result),
         Err(EVMError::Transaction(InvalidTransaction::LackOfFundForMaxFee { .. })) => {

@@ -10,6 +10,7 @@ pub mod node;
 pub mod proof;
 pub mod rpc;
 pub mod store;
+pub mod trace;
 
 pub use config::{Cli, Config};
 pub use error::{Result, SequencerError};

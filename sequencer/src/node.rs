@@ -133,6 +133,8 @@ impl Recent {
 
 struct Inner {
     config: Config,
+    /// The genesis, for replays from it (tracing old transactions).
+    genesis: alloy::genesis::Genesis,
     metrics: crate::metrics::Metrics,
     recent: RwLock<Recent>,
     chain_id: u64,
@@ -258,6 +260,7 @@ impl Node {
         let (pending_txs, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
+                genesis,
                 recent: RwLock::new(Recent::default()),
                 metrics: Default::default(),
                 pool: Mutex::new(Mempool::new(config.txpool.clone())),
@@ -339,6 +342,30 @@ impl Node {
         let mut state = self.inner.state.write().expect("state lock");
         let head = self.inner.head.read().expect("head lock");
         f(&mut state, &head)
+    }
+
+    /// The state before transaction `index` of block `number`: the genesis with every block
+    /// before it replayed, then the block's first `index` transactions. O(chain length): the
+    /// node keeps the head state only.
+    pub fn state_before(&self, number: u64, index: usize) -> Result<State> {
+        let inner = &self.inner;
+        let (mut state, _) = genesis_block(&inner.genesis, inner.config.sequencer.gas_limit);
+        let strict = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::FailBlock };
+        for n in 1..=number {
+            let block = self.block(n)?.ok_or_else(|| SequencerError::Store(format!("block {n} missing")))?;
+            let txs: Vec<_> = block
+                .txs
+                .iter()
+                .zip(&block.senders)
+                .take(if n == number { index } else { usize::MAX })
+                .map(|(t, s)| Recovered::new_unchecked(t.clone(), *s))
+                .collect();
+            inner
+                .executor
+                .execute_block(&mut state, &block_input(&block.header), &txs, &strict)
+                .map_err(|e| SequencerError::Execution(format!("replaying block {n}: {e}")))?;
+        }
+        Ok(state)
     }
 
     /// Runs `f` on the mempool.

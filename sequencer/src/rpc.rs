@@ -536,6 +536,56 @@ pub fn module(node: Node) -> RpcModule<Node> {
             to_value(crate::proof::get_proof(state, address, &slots))
         })
     });
+    blocking!("debug_traceCall", |p, n| {
+        let mut seq = p.sequence();
+        let req: TransactionRequest = seq.next()?;
+        let block: Option<BlockId> = seq.optional_next()?;
+        let opts: Option<alloy::rpc::types::trace::geth::GethDebugTracingCallOptions> =
+            seq.optional_next()?;
+        let opts = opts.unwrap_or_default();
+        let overrides = opts.state_overrides.clone();
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        n.with_state(|state, head| {
+            check_state_block(n, head, block)?;
+            let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
+            let tx = evm::request_env(&req, &env, None).map_err(call_err)?;
+            to_value(crate::trace::trace(&env, tx, &opts.tracing_options, true).map_err(server_err)?)
+        })
+    });
+    blocking!("debug_traceTransaction", |p, n| {
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
+        let opts: Option<alloy::rpc::types::trace::geth::GethDebugTracingOptions> = seq.optional_next()?;
+        let opts = opts.unwrap_or_default();
+        let (number, index) =
+            n.tx_location(&hash).map_err(internal)?.ok_or_else(|| server_err("transaction not found"))?;
+        let block = n.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+        let pre = n.state_before(number, index as usize).map_err(internal)?;
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        let h = &block.header;
+        let env = CallEnv {
+            state: &pre,
+            overrides: None,
+            block: evm::block_env(
+                h.number,
+                h.timestamp,
+                h.beneficiary,
+                h.base_fee_per_gas.unwrap_or_default(),
+                h.gas_limit,
+                h.mix_hash,
+            ),
+            chain_id: n.chain_id(),
+            spec: n.executor().spec(),
+            precompiles: n.precompiles().clone(),
+            block_hash: &hash_of,
+        };
+        let recovered =
+            Recovered::new_unchecked(block.txs[index as usize].clone(), block.senders[index as usize]);
+        let tx = temporis_aivm::stf::tx_env(&recovered).map_err(server_err)?;
+        to_value(crate::trace::trace(&env, tx, &opts, false).map_err(server_err)?)
+    });
     blocking!("eth_call", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
         let hash_of =

@@ -96,11 +96,11 @@ fn print(name: &str, f: &Figures) {
 fn bench_send_to_receipt_vs_anvil() {
     let n: usize = std::env::var("TEMPORIS_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
     {
-        let anvil = Anvil::start(None);
+        let anvil = Anvil::start(None, &[]);
         print("anvil (automine)", &run_load(&anvil.addr, n));
     }
     {
-        let anvil = Anvil::start(Some("0.1"));
+        let anvil = Anvil::start(Some("0.1"), &[]);
         print("anvil (--block-time 0.1)", &run_load(&anvil.addr, n));
     }
     let dir = tempfile::tempdir().unwrap();
