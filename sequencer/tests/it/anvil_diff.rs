@@ -112,6 +112,83 @@ fn same_transactions_same_results_as_anvil() {
         hashes.push(hash);
     }
 
+    // The other transaction types: legacy with EIP-155, EIP-2930 with an access list, and
+    // EIP-7702: dev account 2 delegates to the counter and the sponsor calls it, so the
+    // counter's code runs on account 2's storage and the event comes from account 2.
+    {
+        use alloy::consensus::{SignableTransaction, TxEip2930, TxEip7702, TxLegacy};
+        use alloy::eips::eip2930::{AccessList, AccessListItem};
+        use alloy::eips::eip7702::Authorization;
+        use alloy::signers::SignerSync;
+
+        let mut nonce = hashes.len() as u64;
+        let mut next = || {
+            nonce += 1;
+            nonce - 1
+        };
+        let sign = |tx: &dyn SignableTransaction<alloy_primitives::Signature>| {
+            key.sign_hash_sync(&tx.signature_hash()).unwrap()
+        };
+        let legacy = TxLegacy {
+            chain_id: Some(CHAIN_ID),
+            nonce: next(),
+            gas_price: fee,
+            gas_limit: 100_000,
+            to: TxKind::Call(counter),
+            value: U256::ZERO,
+            input: call("d09de08a", None),
+        };
+        let sig = sign(&legacy);
+        let legacy: TxEnvelope = legacy.into_signed(sig).into();
+        let access_list = AccessList(vec![AccessListItem {
+            address: counter,
+            storage_keys: vec![alloy_primitives::B256::ZERO],
+        }]);
+        let eip2930 = TxEip2930 {
+            chain_id: CHAIN_ID,
+            nonce: next(),
+            gas_price: fee,
+            gas_limit: 100_000,
+            to: TxKind::Call(counter),
+            value: U256::ZERO,
+            access_list,
+            input: call("3fb5c1cb", Some(99)),
+        };
+        let sig = sign(&eip2930);
+        let eip2930: TxEnvelope = eip2930.into_signed(sig).into();
+        let authority = dev_key(2);
+        let auth = Authorization { chain_id: U256::from(CHAIN_ID), address: counter, nonce: 0 };
+        let auth_sig = authority.sign_hash_sync(&auth.signature_hash()).unwrap();
+        let eip7702 = TxEip7702 {
+            chain_id: CHAIN_ID,
+            nonce: next(),
+            gas_limit: 200_000,
+            max_fee_per_gas: fee,
+            max_priority_fee_per_gas: 1_000_000,
+            to: authority.address(),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            authorization_list: vec![auth.into_signed(auth_sig)],
+            input: call("d09de08a", None),
+        };
+        let sig = sign(&eip7702);
+        let eip7702: TxEnvelope = eip7702.into_signed(sig).into();
+        for (name, tx) in [("legacy", legacy), ("EIP-2930", eip2930), ("EIP-7702", eip7702)] {
+            let raw = Bytes::from(tx.encoded_2718());
+            let hash = rpc(&anvil.addr, "eth_sendRawTransaction", json!([raw]));
+            let from_anvil = wait_receipt(&anvil.addr, hash.as_str().unwrap());
+            let from_node = rpc(&node.addr, "eth_sendRawTransactionSync", json!([raw]));
+            assert_eq!(from_node["status"], "0x1", "{name}: {from_node}");
+            assert_eq!(essence(&from_node), essence(&from_anvil), "{name}");
+            hashes.push(hash);
+        }
+        let delegated = rpc(&node.addr, "eth_getCode", json!([authority.address(), "latest"]));
+        assert_eq!(delegated, rpc(&anvil.addr, "eth_getCode", json!([authority.address(), "latest"])));
+        assert!(delegated.as_str().unwrap().starts_with("0xef0100"), "{delegated}");
+        let slot = json!([authority.address(), "0x0", "latest"]);
+        assert_eq!(hex_u256(&rpc(&node.addr, "eth_getStorageAt", slot)), U256::from(1));
+    }
+
     // Traces of included transactions (replayed from genesis by the node): the call tracer
     // and the struct logger agree entirely; the prestate tracer on the contract's entry (the
     // sender's balance differs: the two chains' base fees do).

@@ -145,3 +145,61 @@ fn clean_restart_resumes_the_chain() {
     );
     assert_eq!(hex_u64(&rpc(&node.addr, "eth_getTransactionCount", json!([dev_key(8).address()]))), 1);
 }
+
+#[test]
+fn genesis_file_sets_chain_id_and_alloc() {
+    let dir = tempfile::tempdir().unwrap();
+    let rich = PrivateKeySigner::random();
+    let genesis = json!({
+        "config": {"chainId": 31337},
+        "gasLimit": "0x1c9c380",
+        "timestamp": "0x0",
+        "alloc": {
+            rich.address().to_string(): {"balance": "0x3635c9adc5dea00000"},
+            "0x00000000000000000000000000000000000c0de0": {"balance": "0x0", "code": "0x602a60005260206000f3", "storage": {"0x01": "0x02"}}
+        }
+    });
+    let path = dir.path().join("genesis.json");
+    std::fs::write(&path, genesis.to_string()).unwrap();
+    let datadir = dir.path().join("data");
+    let node =
+        NodeProc::start(&datadir, &["--genesis", path.to_str().unwrap(), "--sequencer.block-time", "100ms"]);
+    let a = node.addr.as_str();
+    assert_eq!(rpc(a, "eth_chainId", json!([])), "0x7a69");
+    assert_eq!(
+        hex_u256(&rpc(a, "eth_getBalance", json!([rich.address()]))),
+        U256::from(1000u64) * U256::from(10u64).pow(U256::from(18))
+    );
+    assert_eq!(
+        hex_u256(&rpc(a, "eth_getBalance", json!([dev_key(0).address()]))),
+        U256::ZERO,
+        "the dev alloc is not used"
+    );
+    let code_addr = "0x00000000000000000000000000000000000c0de0";
+    assert_eq!(rpc(a, "eth_getStorageAt", json!([code_addr, "0x1", "latest"])), format!("{:#066x}", 2));
+    // The contract returns 42.
+    assert_eq!(hex_u256(&rpc(a, "eth_call", json!([{"to": code_addr}]))), U256::from(42));
+    // A transfer signed for chain 31337 goes through; one for the dev chain id does not.
+    let raw = sign_1559(
+        &rich,
+        31337,
+        0,
+        TxKind::Call(Address::ZERO),
+        U256::from(1),
+        Bytes::new(),
+        21_000,
+        100_000_000_000,
+        1,
+    );
+    assert_eq!(rpc(a, "eth_sendRawTransactionSync", json!([raw]))["status"], "0x1");
+    assert_eq!(
+        rpc_err(a, "eth_sendRawTransaction", json!([transfer(&rich, 1, Address::ZERO, 1)]))["message"],
+        "invalid chain id"
+    );
+    // The genesis is stored: a restart without --genesis resumes the same chain.
+    let genesis_hash = rpc(a, "eth_getBlockByNumber", json!(["0x0", false]))["hash"].clone();
+    node.stop();
+    let node = NodeProc::start(&datadir, &["--sequencer.block-time", "100ms"]);
+    assert_eq!(rpc(&node.addr, "eth_chainId", json!([])), "0x7a69");
+    assert_eq!(rpc(&node.addr, "eth_getBlockByNumber", json!(["0x0", false]))["hash"], genesis_hash);
+}
