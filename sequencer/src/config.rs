@@ -52,6 +52,10 @@ pub struct Cli {
     /// Port of the Prometheus `/metrics` endpoint (off unless given; `0` picks a free one).
     #[arg(long = "metrics.port")]
     pub metrics_port: Option<u16>,
+    /// Write a full state snapshot with every N-th block (0: never), so that a restart
+    /// replays at most N blocks.
+    #[arg(long = "store.snapshot-interval")]
+    pub snapshot_interval: Option<u64>,
 }
 
 /// JSON-RPC server flags.
@@ -130,6 +134,7 @@ struct FileConfig {
     genesis: Option<PathBuf>,
     chain_id: Option<u64>,
     metrics_port: Option<u16>,
+    snapshot_interval: Option<u64>,
     rpc: FileRpc,
     sequencer: FileSequencer,
     txpool: FileTxPool,
@@ -176,6 +181,8 @@ pub struct Config {
     pub chain_id: Option<u64>,
     /// Prometheus endpoint port (on the JSON-RPC address), if enabled.
     pub metrics_port: Option<u16>,
+    /// State snapshot every this many blocks (0: never).
+    pub snapshot_interval: u64,
     /// JSON-RPC server.
     pub rpc: RpcConfig,
     /// Block production.
@@ -256,6 +263,7 @@ impl Config {
             genesis: cli.genesis.clone().or(file.genesis),
             chain_id: cli.chain_id.or(file.chain_id),
             metrics_port: cli.metrics_port.or(file.metrics_port),
+            snapshot_interval: cli.snapshot_interval.or(file.snapshot_interval).unwrap_or(1000),
             rpc: RpcConfig {
                 http_addr: cli.rpc.http_addr.or(file.rpc.http_addr).unwrap_or([127, 0, 0, 1].into()),
                 http_port: cli.rpc.http_port.or(file.rpc.http_port).unwrap_or(DEFAULT_HTTP_PORT),

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod node;
 pub mod proof;
 pub mod rpc;
+pub mod snapshot;
 pub mod store;
 pub mod trace;
 

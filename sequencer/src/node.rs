@@ -229,8 +229,27 @@ impl Node {
                     return Err(SequencerError::Store("the stored genesis does not match its state".into()));
                 }
                 let mut last = Head { hash: stored_genesis.hash_slow(), header: stored_genesis };
+                // Start from the newest snapshot if it is sound (its root is its block's).
+                if let Some(bytes) = store.meta("snapshot")? {
+                    let (number, mut snap) = crate::snapshot::decode(&bytes)?;
+                    let header = store
+                        .header(number)?
+                        .ok_or_else(|| SequencerError::Store(format!("block {number} missing")))?;
+                    if number <= head && snap.state_root() == header.state_root {
+                        for n in number.saturating_sub(temporis_aivm::state::BLOCK_HASH_HISTORY)..=number {
+                            if let Some(h) = store.header(n)? {
+                                snap.set_block_hash(n, h.hash_slow());
+                            }
+                        }
+                        state = snap;
+                        last = Head { hash: header.hash_slow(), header };
+                    } else {
+                        tracing::warn!(target: "sequencer::node", number, "state snapshot does not match its block; replaying from genesis");
+                    }
+                }
+                let from = last.header.number + 1;
                 let strict = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::FailBlock };
-                for number in 1..=head {
+                for number in from..=head {
                     let block = store
                         .block(number)?
                         .ok_or_else(|| SequencerError::Store(format!("block {number} missing")))?;
@@ -252,7 +271,7 @@ impl Node {
                     }
                     last = Head { header: block.header, hash: block.hash };
                 }
-                tracing::info!(target: "sequencer::node", head, hash = %last.hash, elapsed = ?started.elapsed(), "state rebuilt from the chain store");
+                tracing::info!(target: "sequencer::node", head, replayed = head + 1 - from, hash = %last.hash, elapsed = ?started.elapsed(), "state rebuilt from the chain store");
                 last
             }
         };
@@ -535,7 +554,11 @@ impl Node {
         let block =
             Arc::new(StoredBlock { hash: header.hash_slow(), header, txs, senders, receipts: out.receipts });
         let executed = started.elapsed();
-        if let Err(e) = inner.store.commit_block(&block, &[]) {
+        let interval = inner.config.snapshot_interval;
+        let snapshot = (interval > 0 && block.header.number.is_multiple_of(interval))
+            .then(|| crate::snapshot::encode(&state, block.header.number));
+        let meta: Vec<(&str, &[u8])> = snapshot.iter().map(|s| ("snapshot", s.as_slice())).collect();
+        if let Err(e) = inner.store.commit_block(&block, &meta) {
             // The in-memory state is now ahead of the store: nothing may be served from it.
             inner.stopped.store(true, Ordering::SeqCst);
             return Err(e);

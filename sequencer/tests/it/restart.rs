@@ -24,7 +24,8 @@ fn record(seen: &Seen, block: &Value) {
 #[test]
 fn kill_9_under_load_loses_no_returned_block() {
     let dir = tempfile::tempdir().unwrap();
-    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms"]);
+    let node =
+        NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms", "--store.snapshot-interval", "7"]);
     let addr = node.addr.clone();
     let seen: Seen = Arc::default();
     let included: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
@@ -87,7 +88,8 @@ fn kill_9_under_load_loses_no_returned_block() {
         included.len()
     );
 
-    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms"]);
+    let node =
+        NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms", "--store.snapshot-interval", "7"]);
     let a = node.addr.as_str();
     for (n, (hash, root)) in &seen {
         let block = rpc(a, "eth_getBlockByNumber", json!([format!("{n:#x}"), false]));
