@@ -225,6 +225,10 @@ fn rpc_receipt(block: &StoredBlock, index: usize) -> TransactionReceipt {
 }
 
 fn receipt_of(node: &Node, hash: &B256) -> Result<Option<TransactionReceipt>, ErrorObjectOwned> {
+    // Wallets poll for receipts of pending transactions: answer those without a store read.
+    if node.with_pool(|p| p.contains(hash)) {
+        return Ok(None);
+    }
     let Some((number, index)) = node.tx_location(hash).map_err(internal)? else { return Ok(None) };
     let block = node.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
     Ok(Some(rpc_receipt(&block, index as usize)))

@@ -6,11 +6,13 @@
 //! ```
 //!
 //! N pre-signed transfers from the ten dev accounts, sent over JSON-RPC by one thread per
-//! sender keeping up to 64 transactions in flight; each transaction's latency is from its
+//! sender keeping up to 64 transactions in flight over one kept-alive connection; each transaction's latency is from its
 //! send to the first poll that finds its receipt (5 ms polling). The same run is made against
 //! anvil (automine and 100 ms interval mining) and the node (100 ms blocks).
 
 use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 
 use serde_json::json;
 
@@ -18,6 +20,72 @@ use super::anvil_diff::Anvil;
 use super::*;
 
 const IN_FLIGHT: usize = 64;
+
+/// A kept-alive HTTP/1.1 connection for JSON-RPC calls (what real clients use), so that the
+/// benchmark measures the servers rather than connection setup.
+struct Conn {
+    addr: String,
+    reader: BufReader<TcpStream>,
+    id: u64,
+}
+
+impl Conn {
+    fn open(addr: &str) -> Self {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream.set_nodelay(true).unwrap();
+        Self { addr: addr.to_owned(), reader: BufReader::new(stream), id: 0 }
+    }
+
+    fn call(&mut self, method: &str, params: &Value) -> Value {
+        self.id += 1;
+        let body = json!({"jsonrpc": "2.0", "id": self.id, "method": method, "params": params}).to_string();
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        let stream = self.reader.get_mut();
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(body.as_bytes()).unwrap();
+        let mut length = None;
+        let mut chunked = false;
+        loop {
+            let mut line = String::new();
+            self.reader.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let lower = line.to_ascii_lowercase();
+            if let Some(v) = lower.strip_prefix("content-length:") {
+                length = Some(v.trim().parse::<usize>().unwrap());
+            }
+            if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+                chunked = true;
+            }
+        }
+        let mut body = Vec::new();
+        if chunked {
+            loop {
+                let mut size = String::new();
+                self.reader.read_line(&mut size).unwrap();
+                let n = usize::from_str_radix(size.trim(), 16).unwrap();
+                let mut chunk = vec![0u8; n + 2];
+                self.reader.read_exact(&mut chunk).unwrap();
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+        } else {
+            body.resize(length.expect("a content length"), 0);
+            self.reader.read_exact(&mut body).unwrap();
+        }
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert!(v.get("error").is_none(), "{method}: {v}");
+        v["result"].clone()
+    }
+}
 
 struct Figures {
     txs: usize,
@@ -42,6 +110,7 @@ fn run_load(addr: &str, n: usize) -> Figures {
         .map(|txs| {
             let addr = addr.to_owned();
             std::thread::spawn(move || {
+                let mut conn = Conn::open(&addr);
                 let mut latencies = Vec::with_capacity(txs.len());
                 let mut in_flight: VecDeque<(String, Instant)> = VecDeque::new();
                 let mut next = txs.into_iter();
@@ -49,11 +118,11 @@ fn run_load(addr: &str, n: usize) -> Figures {
                     while in_flight.len() < IN_FLIGHT {
                         let Some(raw) = next.next() else { break };
                         let sent = Instant::now();
-                        let hash = rpc(&addr, "eth_sendRawTransaction", json!([raw]));
+                        let hash = conn.call("eth_sendRawTransaction", &json!([raw]));
                         in_flight.push_back((hash.as_str().unwrap().to_owned(), sent));
                     }
                     let Some((hash, sent)) = in_flight.front().cloned() else { break };
-                    let r = rpc(&addr, "eth_getTransactionReceipt", json!([hash]));
+                    let r = conn.call("eth_getTransactionReceipt", &json!([hash]));
                     if r.is_null() {
                         std::thread::sleep(Duration::from_millis(5));
                         continue;
@@ -62,7 +131,7 @@ fn run_load(addr: &str, n: usize) -> Figures {
                     in_flight.pop_front();
                     // Later ones of this sender may be in the same block: collect them now.
                     while let Some((hash, sent)) = in_flight.front().cloned() {
-                        if rpc(&addr, "eth_getTransactionReceipt", json!([hash])).is_null() {
+                        if conn.call("eth_getTransactionReceipt", &json!([hash])).is_null() {
                             break;
                         }
                         latencies.push(sent.elapsed());
