@@ -133,6 +133,8 @@ impl Recent {
 
 struct Inner {
     config: Config,
+    /// The L1 origin stamped on the blocks produced from now on (none when standalone).
+    l1_origin: RwLock<Option<crate::store::L1Origin>>,
     /// The genesis, for replays from it (tracing old transactions).
     genesis: alloy::genesis::Genesis,
     metrics: crate::metrics::Metrics,
@@ -216,6 +218,7 @@ impl Node {
                     txs: vec![],
                     senders: vec![],
                     receipts: vec![],
+                    l1_origin: None,
                 };
                 store.commit_block(&block, &[("genesis", genesis_json.as_bytes())])?;
                 tracing::info!(target: "sequencer::node", hash = %block.hash, chain_id, "created genesis");
@@ -279,6 +282,7 @@ impl Node {
         let (pending_txs, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
+                l1_origin: RwLock::new(None),
                 genesis,
                 recent: RwLock::new(Recent::default()),
                 metrics: Default::default(),
@@ -336,6 +340,13 @@ impl Node {
             return Ok(Some(*loc));
         }
         self.inner.store.tx_location(hash)
+    }
+
+    /// Sets the L1 origin of the blocks produced from now on: the derivation pipeline calls
+    /// this as it follows L1 (deposits will come from the same block). Standalone nodes never
+    /// do, and their blocks have none.
+    pub fn set_l1_origin(&self, origin: Option<crate::store::L1Origin>) {
+        *self.inner.l1_origin.write().expect("l1 origin lock") = origin;
     }
 
     /// The node's counters.
@@ -551,8 +562,14 @@ impl Node {
             gas_used: out.gas_used,
             ..header_base
         };
-        let block =
-            Arc::new(StoredBlock { hash: header.hash_slow(), header, txs, senders, receipts: out.receipts });
+        let block = Arc::new(StoredBlock {
+            hash: header.hash_slow(),
+            header,
+            txs,
+            senders,
+            receipts: out.receipts,
+            l1_origin: *inner.l1_origin.read().expect("l1 origin lock"),
+        });
         let executed = started.elapsed();
         let interval = inner.config.snapshot_interval;
         let snapshot = (interval > 0 && block.header.number.is_multiple_of(interval))

@@ -711,6 +711,13 @@ pub fn module(node: Node) -> RpcModule<Node> {
         let block = block_by_id(n, BlockId::from(hash))?;
         to_value(block.and_then(|b| (index.to::<usize>() < b.txs.len()).then(|| rpc_tx(&b, index.to()))))
     });
+    method!("temporis_getL1Origin", |p, n| {
+        let id: BlockId = p.one()?;
+        match block_by_id(n, id)? {
+            Some(b) => to_value(b.l1_origin),
+            None => Err(server_err("header not found")),
+        }
+    });
     method!("eth_getUncleCountByBlockNumber", |_p, _n| to_value(U64::ZERO));
     method!("eth_getUncleCountByBlockHash", |_p, _n| to_value(U64::ZERO));
     blocking!("eth_getLogs", |p, n| {

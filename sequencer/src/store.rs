@@ -26,6 +26,22 @@ const RECEIPTS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("receipts
 const HASHES: TableDefinition<'_, &[u8; 32], u64> = TableDefinition::new("block_hashes");
 const TX_INDEX: TableDefinition<'_, &[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
+const L1_ORIGINS: TableDefinition<'_, u64, (u64, &[u8; 32], u64)> = TableDefinition::new("l1_origins");
+
+/// The L1 block an L2 block was built on (OP Stack's "L1 origin"): what deposits and the L1
+/// attributes of the block come from. Standalone (dev) blocks have none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L1Origin {
+    /// L1 block number.
+    #[serde(with = "alloy::serde::quantity")]
+    pub number: u64,
+    /// L1 block hash.
+    pub hash: B256,
+    /// L1 block timestamp.
+    #[serde(with = "alloy::serde::quantity")]
+    pub timestamp: u64,
+}
 
 /// A block as stored: header, its hash, transactions with their senders, receipts.
 #[derive(Debug, Clone)]
@@ -40,6 +56,8 @@ pub struct StoredBlock {
     pub senders: Vec<Address>,
     /// Their receipts.
     pub receipts: Vec<ReceiptEnvelope>,
+    /// The L1 block it was built on (none when standalone).
+    pub l1_origin: Option<L1Origin>,
 }
 
 /// The redb chain store.
@@ -72,6 +90,7 @@ impl ChainStore {
             tx.open_table(HASHES).map_err(db_err)?;
             tx.open_table(TX_INDEX).map_err(db_err)?;
             tx.open_table(META).map_err(db_err)?;
+            tx.open_table(L1_ORIGINS).map_err(db_err)?;
         }
         tx.commit().map_err(db_err)?;
         Ok(Self { db })
@@ -118,6 +137,12 @@ impl ChainStore {
             let mut index = tx.open_table(TX_INDEX).map_err(db_err)?;
             for (i, t) in block.txs.iter().enumerate() {
                 index.insert(&t.tx_hash().0, (number, i as u32)).map_err(db_err)?;
+            }
+            if let Some(o) = &block.l1_origin {
+                tx.open_table(L1_ORIGINS)
+                    .map_err(db_err)?
+                    .insert(number, (o.number, &o.hash.0, o.timestamp))
+                    .map_err(db_err)?;
             }
             let mut meta_table = tx.open_table(META).map_err(db_err)?;
             for (k, v) in meta {
@@ -166,7 +191,11 @@ impl ChainStore {
         let senders =
             tx.open_table(SENDERS).map_err(db_err)?.get(number).map_err(db_err)?.ok_or_else(missing)?;
         let senders = senders.value().chunks_exact(20).map(Address::from_slice).collect();
-        Ok(Some(StoredBlock { hash: header.hash_slow(), header, txs, senders, receipts }))
+        let l1_origin = tx.open_table(L1_ORIGINS).map_err(db_err)?.get(number).map_err(db_err)?.map(|v| {
+            let (number, hash, timestamp) = v.value();
+            L1Origin { number, hash: B256::from(*hash), timestamp }
+        });
+        Ok(Some(StoredBlock { hash: header.hash_slow(), header, txs, senders, receipts, l1_origin }))
     }
 }
 
@@ -178,8 +207,14 @@ mod tests {
     fn block_round_trips_and_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let header = Header { number: 0, gas_limit: 30_000_000, ..Header::default() };
-        let block =
-            StoredBlock { hash: header.hash_slow(), header, txs: vec![], senders: vec![], receipts: vec![] };
+        let block = StoredBlock {
+            hash: header.hash_slow(),
+            header,
+            txs: vec![],
+            senders: vec![],
+            receipts: vec![],
+            l1_origin: None,
+        };
         {
             let store = ChainStore::open(dir.path()).unwrap();
             assert_eq!(store.head_number().unwrap(), None);
@@ -191,6 +226,13 @@ mod tests {
         assert_eq!(store.meta("k").unwrap().as_deref(), Some(&b"v"[..]));
         let read = store.block(0).unwrap().unwrap();
         assert_eq!(read.hash, block.hash);
+        assert_eq!(read.l1_origin, None);
         assert!(store.block(1).unwrap().is_none());
+        let origin = L1Origin { number: 7, hash: B256::repeat_byte(7), timestamp: 70 };
+        let header = Header { number: 1, parent_hash: block.hash, ..Header::default() };
+        let next = StoredBlock { hash: header.hash_slow(), header, l1_origin: Some(origin), ..block };
+        store.commit_block(&next, &[]).unwrap();
+        assert_eq!(store.block(1).unwrap().unwrap().l1_origin, Some(origin));
+        assert_eq!(store.head_number().unwrap(), Some(1));
     }
 }

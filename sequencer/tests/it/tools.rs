@@ -306,3 +306,14 @@ fn prometheus_metrics_count_blocks_and_transactions() {
     assert_eq!(metric(&m, "temporis_transactions_refused_total"), 1.0);
     assert!(metric(&m, "temporis_head_block_number") >= 1.0);
 }
+
+#[test]
+fn standalone_blocks_have_no_l1_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms"]);
+    assert_eq!(rpc(&node.addr, "temporis_getL1Origin", json!(["latest"])), Value::Null);
+    assert_eq!(
+        rpc_err(&node.addr, "temporis_getL1Origin", json!(["0xffffff"]))["message"],
+        "header not found"
+    );
+}
