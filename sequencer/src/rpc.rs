@@ -41,6 +41,8 @@ pub const SUGGESTED_TIP: u128 = 1_000_000;
 pub const MAX_LOG_RANGE: u64 = 100_000;
 /// Most logs one `eth_getLogs` returns.
 pub const MAX_LOGS: usize = 20_000;
+/// Most storage keys one `eth_getProof` proves (each costs a pass over the account's storage).
+pub const MAX_PROOF_KEYS: usize = 1024;
 
 fn err(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(code, message.into(), None::<()>)
@@ -534,6 +536,9 @@ pub fn module(node: Node) -> RpcModule<Node> {
         let address: Address = seq.next()?;
         let keys: Vec<alloy::serde::JsonStorageKey> = seq.next()?;
         let block: Option<BlockId> = seq.optional_next()?;
+        if keys.len() > MAX_PROOF_KEYS {
+            return Err(err(-32602, format!("too many storage keys (at most {MAX_PROOF_KEYS})")));
+        }
         let slots: Vec<B256> = keys.iter().map(|k| k.as_b256()).collect();
         n.with_state_mut(|state, head| {
             check_state_block(n, head, block)?;
