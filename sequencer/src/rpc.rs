@@ -545,6 +545,19 @@ pub fn module(node: Node) -> RpcModule<Node> {
             to_value(crate::proof::get_proof(state, address, &slots))
         })
     });
+    blocking!("eth_createAccessList", |p, n| {
+        let (req, block, overrides) = parse_call(&p)?;
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        n.with_state(|state, head| {
+            if !matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
+                check_state_block(n, head, block)?;
+            }
+            let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
+            let tx = evm::request_env(&req, &env, None).map_err(call_err)?;
+            to_value(crate::trace::create_access_list(&env, tx).map_err(server_err)?)
+        })
+    });
     blocking!("debug_traceCall", |p, n| {
         let mut seq = p.sequence();
         let req: TransactionRequest = seq.next()?;

@@ -84,3 +84,36 @@ pub fn trace(
         }
     })
 }
+
+/// `eth_createAccessList`: the addresses and slots `tx` touches (revm-inspectors'
+/// `AccessListInspector`, which leaves out the sender, the recipient and precompiles), and the
+/// gas the call uses with that list, as geth and reth report it; `error` if it fails with it.
+pub fn create_access_list(
+    env: &CallEnv<'_>,
+    mut tx: TxEnv,
+) -> Result<alloy::rpc::types::AccessListResult, TraceError> {
+    use revm::ExecuteEvm;
+    use revm_inspectors::access_list::AccessListInspector;
+
+    let mut evm = build_evm(env, AccessListInspector::new(tx.access_list.clone()), &tx, true);
+    evm.inspect_tx(tx.clone()).map_err(|e| TraceError::Invalid(e.to_string()))?;
+    let access_list = evm.inspector.into_access_list();
+    tx.access_list = access_list.clone();
+    if tx.tx_type == 0 {
+        tx.tx_type = 1;
+    }
+    let mut evm = build_evm(env, (), &tx, true);
+    let out = evm.transact(tx).map_err(|e| TraceError::Invalid(e.to_string()))?;
+    let error = match &out.result {
+        revm::context_interface::result::ExecutionResult::Success { .. } => None,
+        revm::context_interface::result::ExecutionResult::Revert { .. } => {
+            Some("execution reverted".to_owned())
+        }
+        revm::context_interface::result::ExecutionResult::Halt { reason, .. } => Some(format!("{reason:?}")),
+    };
+    Ok(alloy::rpc::types::AccessListResult {
+        access_list,
+        gas_used: alloy_primitives::U256::from(out.result.tx_gas_used()),
+        error,
+    })
+}
