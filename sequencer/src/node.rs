@@ -167,8 +167,8 @@ fn now_secs() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// The execution environment of the block after `parent`.
-fn block_input(header: &Header) -> BlockInput {
+/// The execution environment of the block with `header`.
+pub(crate) fn block_input(header: &Header) -> BlockInput {
     BlockInput {
         number: header.number,
         timestamp: header.timestamp,

@@ -451,6 +451,63 @@ async fn wait_for_receipt(
     }
 }
 
+/// Traces transaction `index` of `block` on `pre`, the state before it.
+fn trace_included(
+    n: &Node,
+    pre: &State,
+    block: &StoredBlock,
+    index: usize,
+    opts: &alloy::rpc::types::trace::geth::GethDebugTracingOptions,
+) -> Result<alloy::rpc::types::trace::geth::GethTrace, ErrorObjectOwned> {
+    let hash_of = |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+    let h = &block.header;
+    let env = CallEnv {
+        state: pre,
+        overrides: None,
+        block: evm::block_env(
+            h.number,
+            h.timestamp,
+            h.beneficiary,
+            h.base_fee_per_gas.unwrap_or_default(),
+            h.gas_limit,
+            h.mix_hash,
+        ),
+        chain_id: n.chain_id(),
+        spec: n.executor().spec(),
+        precompiles: n.precompiles().clone(),
+        block_hash: &hash_of,
+    };
+    let recovered = Recovered::new_unchecked(block.txs[index].clone(), block.senders[index]);
+    let tx = temporis_aivm::stf::tx_env(&recovered).map_err(server_err)?;
+    crate::trace::trace(&env, tx, opts, false).map_err(server_err)
+}
+
+/// geth's `debug_traceBlock*`: `[{txHash, result}]`, each transaction traced on the state left
+/// by the ones before it (the block's start state comes from a replay; see `state_before`).
+fn trace_block(
+    n: &Node,
+    block: &StoredBlock,
+    opts: &alloy::rpc::types::trace::geth::GethDebugTracingOptions,
+) -> RpcResult {
+    let mut state = n.state_before(block.header.number, 0).map_err(internal)?;
+    let strict = temporis_aivm::ExecOptions {
+        per_tx_roots: false,
+        on_invalid: temporis_aivm::stf::InvalidTxPolicy::FailBlock,
+    };
+    let input = crate::node::block_input(&block.header);
+    let mut out = Vec::with_capacity(block.txs.len());
+    for i in 0..block.txs.len() {
+        let trace = trace_included(n, &state, block, i, opts)?;
+        out.push(json!({ "txHash": block.txs[i].tx_hash(), "result": trace }));
+        // Apply it alone: the block's system call at its start is idempotent (it stores the
+        // same parent hash in the same slot), so a block run one transaction at a time ends in
+        // the block's state.
+        let one = [Recovered::new_unchecked(block.txs[i].clone(), block.senders[i])];
+        n.executor().execute_block(&mut state, &input, &one, &strict).map_err(internal)?;
+    }
+    Ok(Value::Array(out))
+}
+
 /// Builds the RPC module over `node`.
 pub fn module(node: Node) -> RpcModule<Node> {
     let mut m = RpcModule::new(node);
@@ -584,29 +641,21 @@ pub fn module(node: Node) -> RpcModule<Node> {
             n.tx_location(&hash).map_err(internal)?.ok_or_else(|| server_err("transaction not found"))?;
         let block = n.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
         let pre = n.state_before(number, index as usize).map_err(internal)?;
-        let hash_of =
-            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
-        let h = &block.header;
-        let env = CallEnv {
-            state: &pre,
-            overrides: None,
-            block: evm::block_env(
-                h.number,
-                h.timestamp,
-                h.beneficiary,
-                h.base_fee_per_gas.unwrap_or_default(),
-                h.gas_limit,
-                h.mix_hash,
-            ),
-            chain_id: n.chain_id(),
-            spec: n.executor().spec(),
-            precompiles: n.precompiles().clone(),
-            block_hash: &hash_of,
-        };
-        let recovered =
-            Recovered::new_unchecked(block.txs[index as usize].clone(), block.senders[index as usize]);
-        let tx = temporis_aivm::stf::tx_env(&recovered).map_err(server_err)?;
-        to_value(crate::trace::trace(&env, tx, &opts, false).map_err(server_err)?)
+        to_value(trace_included(n, &pre, &block, index as usize, &opts)?)
+    });
+    blocking!("debug_traceBlockByNumber", |p, n| {
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag = seq.next()?;
+        let opts: Option<alloy::rpc::types::trace::geth::GethDebugTracingOptions> = seq.optional_next()?;
+        let block = block_by_tag(n, tag)?.ok_or_else(|| server_err("block not found"))?;
+        trace_block(n, &block, &opts.unwrap_or_default())
+    });
+    blocking!("debug_traceBlockByHash", |p, n| {
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
+        let opts: Option<alloy::rpc::types::trace::geth::GethDebugTracingOptions> = seq.optional_next()?;
+        let block = block_by_id(n, BlockId::from(hash))?.ok_or_else(|| server_err("block not found"))?;
+        trace_block(n, &block, &opts.unwrap_or_default())
     });
     blocking!("eth_call", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;

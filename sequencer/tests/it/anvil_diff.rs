@@ -228,8 +228,59 @@ fn same_transactions_same_results_as_anvil() {
     }
     // With an explicit gas: the default differs (the node caps calls at EIP-7825's 2^24,
     // anvil gives its block gas limit).
-    let call = json!([{"from": key.address(), "to": counter, "data": "0xd09de08a", "gas": "0x100000"}, "latest", {"tracer": "callTracer"}]);
-    assert_eq!(rpc(&node.addr, "debug_traceCall", call.clone()), rpc(&anvil.addr, "debug_traceCall", call));
+    let traced_call = json!([{"from": key.address(), "to": counter, "data": "0xd09de08a", "gas": "0x100000"}, "latest", {"tracer": "callTracer"}]);
+    assert_eq!(
+        rpc(&node.addr, "debug_traceCall", traced_call.clone()),
+        rpc(&anvil.addr, "debug_traceCall", traced_call)
+    );
+    // eth_createAccessList: the same list and gas as anvil's.
+    let req =
+        json!([{"from": key.address(), "to": counter, "data": "0xd09de08a", "gas": "0x100000"}, "latest"]);
+    let (n, a) =
+        (rpc(&node.addr, "eth_createAccessList", req.clone()), rpc(&anvil.addr, "eth_createAccessList", req));
+    assert_eq!(n["accessList"], a["accessList"]);
+    assert_eq!(n["gasUsed"], a["gasUsed"]);
+    assert_eq!(n["accessList"][0]["address"].as_str().unwrap().parse::<Address>().unwrap(), counter, "{n}");
+
+    // A block traced whole: every transaction's prestate (the counter's slot before it) is the
+    // one traced alone. Three increments from three senders sent at once share a block on
+    // the node (at 100 ms blocks).
+    let mut raws = Vec::new();
+    for i in 3..6 {
+        let raw = sign_1559(
+            &dev_key(i),
+            CHAIN_ID,
+            0,
+            TxKind::Call(counter),
+            U256::ZERO,
+            call("d09de08a", None),
+            100_000,
+            fee,
+            1_000_000,
+        );
+        raws.push(raw);
+    }
+    let batch: Vec<Value> =
+        raws.iter().map(|raw| rpc(&node.addr, "eth_sendRawTransaction", json!([raw]))).collect();
+    // The same on anvil, so that the chains stay equal for the checks below.
+    for raw in &raws {
+        let hash = rpc(&anvil.addr, "eth_sendRawTransaction", json!([raw]));
+        wait_receipt(&anvil.addr, hash.as_str().unwrap());
+    }
+    let receipts: Vec<Value> = batch.iter().map(|h| wait_receipt(&node.addr, h.as_str().unwrap())).collect();
+    let last = receipts.iter().max_by_key(|r| hex_u64(&r["transactionIndex"])).unwrap().clone();
+    let tracer = json!({"tracer": "prestateTracer"});
+    let traced = rpc(&node.addr, "debug_traceBlockByNumber", json!([last["blockNumber"], tracer]));
+    let traced = traced.as_array().unwrap();
+    assert_eq!(traced.len() as u64, hex_u64(&last["transactionIndex"]) + 1);
+    assert!(traced.len() >= 2, "the increments share a block");
+    for entry in traced {
+        let alone = rpc(&node.addr, "debug_traceTransaction", json!([entry["txHash"], tracer]));
+        assert_eq!(entry["result"], alone);
+    }
+    let by_hash = rpc(&node.addr, "debug_traceBlockByHash", json!([last["blockHash"], tracer]));
+    assert_eq!(by_hash.as_array().unwrap(), traced);
+
     let diff = rpc(
         &node.addr,
         "debug_traceTransaction",
