@@ -233,6 +233,21 @@ fn same_transactions_same_results_as_anvil() {
         rpc(&node.addr, "debug_traceCall", traced_call.clone()),
         rpc(&anvil.addr, "debug_traceCall", traced_call)
     );
+    // State overrides: a slot of the contract, and the contract's code at a fresh address
+    // with its own storage.
+    let slot = |v: u64| format!("{:#066x}", v);
+    let code = rpc(&node.addr, "eth_getCode", json!([counter, "latest"]));
+    let fresh = Address::repeat_byte(0xbe);
+    for (to, overrides, expected) in [
+        (counter, json!({counter.to_string(): {"stateDiff": {slot(0): slot(42)}}}), 42u64),
+        (fresh, json!({fresh.to_string(): {"code": code, "state": {slot(0): slot(9)}}}), 9),
+    ] {
+        let req = json!([{"to": to, "data": "0x8381f58a"}, "latest", overrides]);
+        let n = rpc(&node.addr, "eth_call", req.clone());
+        assert_eq!(hex_u256(&n), U256::from(expected), "{req}");
+        assert_eq!(n, rpc(&anvil.addr, "eth_call", req));
+    }
+
     // eth_createAccessList: the same list and gas as anvil's.
     let req =
         json!([{"from": key.address(), "to": counter, "data": "0xd09de08a", "gas": "0x100000"}, "latest"]);
