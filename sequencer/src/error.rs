@@ -6,6 +6,18 @@ pub enum SequencerError {
     /// An I/O failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// A bad configuration.
+    #[error("config: {0}")]
+    Config(String),
+    /// A bad genesis file.
+    #[error("genesis: {0}")]
+    Genesis(String),
+    /// The chain store failed or holds inconsistent data.
+    #[error("chain store: {0}")]
+    Store(String),
+    /// Block execution failed (a bug, not the input's fault: invalid transactions are skipped).
+    #[error("execution: {0}")]
+    Execution(String),
 }
 
 /// Result with [`SequencerError`].

@@ -1,0 +1,649 @@
+//! The node: the head state, the chain store, the mempool and the block producer.
+//!
+//! Locks are always taken in the order state → head → pool, so the producer (which holds the
+//! state for writing while it builds, stores and publishes a block) and RPC readers never
+//! deadlock, and a reader holding the state lock sees a state and a head that belong together.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use alloy::consensus::constants::EMPTY_OMMER_ROOT_HASH;
+use alloy::consensus::constants::EMPTY_ROOT_HASH;
+use alloy::consensus::transaction::{Recovered, SignerRecoverable};
+use alloy::consensus::{Header, Transaction, TxEnvelope, TxType};
+use alloy::eips::eip1559::BaseFeeParams;
+use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
+use alloy::eips::{Decodable2718, Encodable2718};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx;
+use temporis_aivm::stf::{InvalidTxPolicy, tx_env};
+use temporis_aivm::{AivmPrecompileSet, BlockInput, ExecOptions, Executor, State};
+use tokio::sync::broadcast;
+
+use crate::config::{Config, MAX_TX_SIZE};
+use crate::genesis::{dev_genesis, genesis_block, parse_genesis};
+use crate::mempool::{Mempool, PoolError, PoolTx};
+use crate::store::{ChainStore, StoredBlock};
+use crate::{Result, SequencerError};
+
+/// Why a transaction was refused at submission (messages as geth words them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// Bytes that are not a transaction.
+    #[error("rlp: {0}")]
+    Decode(String),
+    /// Over [`MAX_TX_SIZE`].
+    #[error("oversized data")]
+    Oversized,
+    /// EIP-4844 (the L2 has no blob space) or an unknown type.
+    #[error("transaction type not supported")]
+    TypeNotSupported,
+    /// A legacy transaction without EIP-155 replay protection.
+    #[error("only replay-protected (EIP-155) transactions allowed over RPC")]
+    NotReplayProtected,
+    /// Signed for another chain.
+    #[error("invalid chain id")]
+    WrongChainId,
+    /// The signature does not recover.
+    #[error("invalid sender")]
+    InvalidSender,
+    /// Gas limit above the block's.
+    #[error("exceeds block gas limit")]
+    GasLimit,
+    /// Gas limit above EIP-7825's cap.
+    #[error("transaction gas limit too high (cap: {cap}, tx: {gas})")]
+    GasCap {
+        /// The cap.
+        cap: u64,
+        /// The transaction's gas limit.
+        gas: u64,
+    },
+    /// Gas limit below the intrinsic gas.
+    #[error("intrinsic gas too low")]
+    IntrinsicGas,
+    /// Tip above the fee cap.
+    #[error("max priority fee per gas higher than max fee per gas")]
+    TipAboveFeeCap,
+    /// Nonce below the sender's.
+    #[error("nonce too low: next nonce {state}, tx nonce {tx}")]
+    NonceTooLow {
+        /// The sender's nonce.
+        state: u64,
+        /// The transaction's.
+        tx: u64,
+    },
+    /// Balance below `gas · fee cap + value`.
+    #[error("insufficient funds for gas * price + value: balance {balance}, tx cost {cost}, overshot {}", cost - balance)]
+    InsufficientFunds {
+        /// The sender's balance.
+        balance: U256,
+        /// What the transaction may cost.
+        cost: U256,
+    },
+    /// Already included in a block.
+    #[error("already known")]
+    AlreadyIncluded,
+    /// Refused by the pool.
+    #[error(transparent)]
+    Pool(#[from] PoolError),
+}
+
+/// The chain head: its header and hash.
+#[derive(Debug, Clone)]
+pub struct Head {
+    /// The header.
+    pub header: Header,
+    /// Its hash.
+    pub hash: B256,
+}
+
+/// The newest blocks and their transactions' positions, kept in memory so that receipt and
+/// block queries for the chain tip (what wallets poll) need no store read.
+#[derive(Default)]
+struct Recent {
+    blocks: std::collections::VecDeque<Arc<StoredBlock>>,
+    txs: alloy_primitives::map::B256Map<(u64, u32)>,
+}
+
+/// How many blocks [`Recent`] keeps.
+const RECENT_BLOCKS: usize = 256;
+
+impl Recent {
+    fn push(&mut self, block: Arc<StoredBlock>) {
+        for (i, tx) in block.txs.iter().enumerate() {
+            self.txs.insert(*tx.tx_hash(), (block.header.number, i as u32));
+        }
+        self.blocks.push_back(block);
+        if self.blocks.len() > RECENT_BLOCKS
+            && let Some(old) = self.blocks.pop_front()
+        {
+            for tx in &old.txs {
+                self.txs.remove(tx.tx_hash());
+            }
+        }
+    }
+
+    fn get(&self, number: u64) -> Option<Arc<StoredBlock>> {
+        let first = self.blocks.front()?.header.number;
+        let block = self.blocks.get(number.checked_sub(first)? as usize)?;
+        Some(block.clone())
+    }
+}
+
+struct Inner {
+    config: Config,
+    /// The L1 origin stamped on the blocks produced from now on (none when standalone).
+    l1_origin: RwLock<Option<crate::store::L1Origin>>,
+    /// The genesis, for replays from it (tracing old transactions).
+    genesis: alloy::genesis::Genesis,
+    metrics: crate::metrics::Metrics,
+    recent: RwLock<Recent>,
+    chain_id: u64,
+    executor: Executor,
+    precompiles: Arc<AivmPrecompileSet>,
+    state: RwLock<State>,
+    head: RwLock<Head>,
+    pool: Mutex<Mempool>,
+    store: ChainStore,
+    blocks: broadcast::Sender<Arc<StoredBlock>>,
+    pending_txs: broadcast::Sender<B256>,
+    stopped: AtomicBool,
+}
+
+/// The node (cheap to clone: a handle).
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("chain_id", &self.inner.chain_id).finish_non_exhaustive()
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The execution environment of the block with `header`.
+pub(crate) fn block_input(header: &Header) -> BlockInput {
+    BlockInput {
+        number: header.number,
+        timestamp: header.timestamp,
+        beneficiary: header.beneficiary,
+        base_fee: header.base_fee_per_gas.unwrap_or_default(),
+        gas_limit: header.gas_limit,
+        prevrandao: header.mix_hash,
+        parent_hash: header.parent_hash,
+    }
+}
+
+impl Node {
+    /// Opens the chain in `config.datadir`: creates it from the genesis if empty, else
+    /// rebuilds the head state by replaying every stored block from the stored genesis, checking
+    /// each state root and receipts root against its header.
+    pub fn open(config: Config) -> Result<Self> {
+        let store = ChainStore::open(&config.datadir)?;
+        let genesis_json = match store.meta("genesis")? {
+            Some(json) => String::from_utf8(json).map_err(|e| SequencerError::Genesis(e.to_string()))?,
+            None => match &config.genesis {
+                Some(path) => std::fs::read_to_string(path)?,
+                None if config.dev => {
+                    let chain_id = config.chain_id.unwrap_or(temporis_protocol::chain::DEVNET_L2_CHAIN_ID);
+                    serde_json::to_string(&dev_genesis(chain_id, config.sequencer.gas_limit))
+                        .map_err(|e| SequencerError::Genesis(e.to_string()))?
+                }
+                None => {
+                    return Err(SequencerError::Config("no genesis: pass --genesis FILE or --dev".into()));
+                }
+            },
+        };
+        let genesis = parse_genesis(&genesis_json)?;
+        let chain_id = config.chain_id.unwrap_or(if genesis.config.chain_id != 0 {
+            genesis.config.chain_id
+        } else {
+            temporis_protocol::chain::DEVNET_L2_CHAIN_ID
+        });
+        let (mut state, genesis_header) = genesis_block(&genesis, config.sequencer.gas_limit);
+        let precompiles = Arc::new(AivmPrecompileSet::new());
+        let executor = Executor::new(chain_id).with_precompiles((*precompiles).clone());
+
+        let head = match store.head_number()? {
+            None => {
+                let block = StoredBlock {
+                    hash: genesis_header.hash_slow(),
+                    header: genesis_header,
+                    txs: vec![],
+                    senders: vec![],
+                    receipts: vec![],
+                    l1_origin: None,
+                };
+                store.commit_block(&block, &[("genesis", genesis_json.as_bytes())])?;
+                tracing::info!(target: "sequencer::node", hash = %block.hash, chain_id, "created genesis");
+                Head { header: block.header, hash: block.hash }
+            }
+            Some(head) => {
+                let started = Instant::now();
+                let stored_genesis =
+                    store.header(0)?.ok_or_else(|| SequencerError::Store("no genesis header".into()))?;
+                if stored_genesis.state_root != genesis_header.state_root {
+                    return Err(SequencerError::Store("the stored genesis does not match its state".into()));
+                }
+                let mut last = Head { hash: stored_genesis.hash_slow(), header: stored_genesis };
+                // Start from the newest snapshot if it is sound (its root is its block's).
+                if let Some(bytes) = store.meta("snapshot")? {
+                    let (number, mut snap) = crate::snapshot::decode(&bytes)?;
+                    let header = store
+                        .header(number)?
+                        .ok_or_else(|| SequencerError::Store(format!("block {number} missing")))?;
+                    if number <= head && snap.state_root() == header.state_root {
+                        for n in number.saturating_sub(temporis_aivm::state::BLOCK_HASH_HISTORY)..=number {
+                            if let Some(h) = store.header(n)? {
+                                snap.set_block_hash(n, h.hash_slow());
+                            }
+                        }
+                        state = snap;
+                        last = Head { hash: header.hash_slow(), header };
+                    } else {
+                        tracing::warn!(target: "sequencer::node", number, "state snapshot does not match its block; replaying from genesis");
+                    }
+                }
+                let from = last.header.number + 1;
+                let strict = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::FailBlock };
+                for number in from..=head {
+                    let block = store
+                        .block(number)?
+                        .ok_or_else(|| SequencerError::Store(format!("block {number} missing")))?;
+                    let txs: Vec<_> = block
+                        .txs
+                        .iter()
+                        .zip(&block.senders)
+                        .map(|(t, s)| Recovered::new_unchecked(t.clone(), *s))
+                        .collect();
+                    let out = executor
+                        .execute_block(&mut state, &block_input(&block.header), &txs, &strict)
+                        .map_err(|e| SequencerError::Store(format!("replaying block {number}: {e}")))?;
+                    if out.state_root != block.header.state_root
+                        || out.receipts_root != block.header.receipts_root
+                    {
+                        return Err(SequencerError::Store(format!(
+                            "replaying block {number}: roots differ from its header"
+                        )));
+                    }
+                    last = Head { header: block.header, hash: block.hash };
+                }
+                tracing::info!(target: "sequencer::node", head, replayed = head + 1 - from, hash = %last.hash, elapsed = ?started.elapsed(), "state rebuilt from the chain store");
+                last
+            }
+        };
+        let (blocks, _) = broadcast::channel(1024);
+        let (pending_txs, _) = broadcast::channel(4096);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                l1_origin: RwLock::new(None),
+                genesis,
+                recent: RwLock::new(Recent::default()),
+                metrics: Default::default(),
+                pool: Mutex::new(Mempool::new(config.txpool.clone())),
+                config,
+                chain_id,
+                executor,
+                precompiles,
+                state: RwLock::new(state),
+                head: RwLock::new(head),
+                store,
+                blocks,
+                pending_txs,
+                stopped: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.inner.chain_id
+    }
+
+    /// The executor.
+    pub fn executor(&self) -> &Executor {
+        &self.inner.executor
+    }
+
+    /// The AIVM precompiles (for calls).
+    pub fn precompiles(&self) -> &Arc<AivmPrecompileSet> {
+        &self.inner.precompiles
+    }
+
+    /// The chain store.
+    pub fn store(&self) -> &ChainStore {
+        &self.inner.store
+    }
+
+    /// Block `number`, from memory if recent, else from the store.
+    pub fn block(&self, number: u64) -> Result<Option<Arc<StoredBlock>>> {
+        if let Some(b) = self.inner.recent.read().expect("recent lock").get(number) {
+            return Ok(Some(b));
+        }
+        Ok(self.inner.store.block(number)?.map(Arc::new))
+    }
+
+    /// Where transaction `hash` was included (block number, index).
+    pub fn tx_location(&self, hash: &B256) -> Result<Option<(u64, u32)>> {
+        if let Some(loc) = self.inner.recent.read().expect("recent lock").txs.get(hash) {
+            return Ok(Some(*loc));
+        }
+        self.inner.store.tx_location(hash)
+    }
+
+    /// Sets the L1 origin of the blocks produced from now on: the derivation pipeline calls
+    /// this as it follows L1 (deposits will come from the same block). Standalone nodes never
+    /// do, and their blocks have none.
+    pub fn set_l1_origin(&self, origin: Option<crate::store::L1Origin>) {
+        *self.inner.l1_origin.write().expect("l1 origin lock") = origin;
+    }
+
+    /// The node's counters.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    /// The current head.
+    pub fn head(&self) -> Head {
+        self.inner.head.read().expect("head lock").clone()
+    }
+
+    /// Runs `f` on the head state and the head it belongs to.
+    pub fn with_state<R>(&self, f: impl FnOnce(&State, &Head) -> R) -> R {
+        let state = self.inner.state.read().expect("state lock");
+        let head = self.inner.head.read().expect("head lock");
+        f(&state, &head)
+    }
+
+    /// Runs `f` on the head state with exclusive access (for work that fills the tries'
+    /// caches, such as proofs); block production waits meanwhile.
+    pub fn with_state_mut<R>(&self, f: impl FnOnce(&mut State, &Head) -> R) -> R {
+        let mut state = self.inner.state.write().expect("state lock");
+        let head = self.inner.head.read().expect("head lock");
+        f(&mut state, &head)
+    }
+
+    /// The state before transaction `index` of block `number`: the genesis with every block
+    /// before it replayed, then the block's first `index` transactions. O(chain length): the
+    /// node keeps the head state only.
+    pub fn state_before(&self, number: u64, index: usize) -> Result<State> {
+        let inner = &self.inner;
+        let (mut state, _) = genesis_block(&inner.genesis, inner.config.sequencer.gas_limit);
+        let strict = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::FailBlock };
+        for n in 1..=number {
+            let block = self.block(n)?.ok_or_else(|| SequencerError::Store(format!("block {n} missing")))?;
+            let txs: Vec<_> = block
+                .txs
+                .iter()
+                .zip(&block.senders)
+                .take(if n == number { index } else { usize::MAX })
+                .map(|(t, s)| Recovered::new_unchecked(t.clone(), *s))
+                .collect();
+            inner
+                .executor
+                .execute_block(&mut state, &block_input(&block.header), &txs, &strict)
+                .map_err(|e| SequencerError::Execution(format!("replaying block {n}: {e}")))?;
+        }
+        Ok(state)
+    }
+
+    /// Runs `f` on the mempool.
+    pub fn with_pool<R>(&self, f: impl FnOnce(&Mempool) -> R) -> R {
+        f(&self.inner.pool.lock().expect("pool lock"))
+    }
+
+    /// New blocks, as they become visible.
+    pub fn subscribe_blocks(&self) -> broadcast::Receiver<Arc<StoredBlock>> {
+        self.inner.blocks.subscribe()
+    }
+
+    /// Hashes of transactions entering the pool.
+    pub fn subscribe_pending(&self) -> broadcast::Receiver<B256> {
+        self.inner.pending_txs.subscribe()
+    }
+
+    /// The base fee of the next block.
+    pub fn next_base_fee(&self) -> u64 {
+        self.head().header.next_block_base_fee(BaseFeeParams::ethereum()).unwrap_or_default()
+    }
+
+    /// The next nonce of `address`, counting its pending pool transactions.
+    pub fn pending_nonce(&self, address: &Address) -> u64 {
+        let state = self.inner.state.read().expect("state lock");
+        let nonce = state.account(address).map_or(0, |a| a.nonce);
+        self.inner.pool.lock().expect("pool lock").pending_nonce(address, nonce)
+    }
+
+    /// Checks raw transaction bytes and adds the transaction to the pool; returns its hash.
+    pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        if raw.len() > MAX_TX_SIZE {
+            return Err(SubmitError::Oversized);
+        }
+        let mut buf = raw;
+        // A first byte below 0x80 is an EIP-2718 type; 0xc0 and above start a legacy RLP list.
+        let typed = raw.first().is_some_and(|b| *b < 0x80);
+        if typed && raw[0] > TxType::Eip7702 as u8 {
+            return Err(SubmitError::TypeNotSupported);
+        }
+        let tx = TxEnvelope::decode_2718(&mut buf).map_err(|e| match e {
+            alloy::eips::eip2718::Eip2718Error::UnexpectedType(_) if typed => SubmitError::TypeNotSupported,
+            e => SubmitError::Decode(e.to_string()),
+        })?;
+        if !buf.is_empty() {
+            return Err(SubmitError::Decode("trailing bytes after the transaction".into()));
+        }
+        self.submit(tx)
+    }
+
+    /// Checks a decoded transaction and adds it to the pool.
+    pub fn submit(&self, tx: TxEnvelope) -> Result<B256, SubmitError> {
+        let result = self.check_and_pool(tx);
+        let m = &self.inner.metrics;
+        crate::metrics::Metrics::inc(if result.is_ok() { &m.txs_accepted } else { &m.txs_refused }, 1);
+        result
+    }
+
+    fn check_and_pool(&self, tx: TxEnvelope) -> Result<B256, SubmitError> {
+        if tx.tx_type() == TxType::Eip4844 {
+            return Err(SubmitError::TypeNotSupported);
+        }
+        match tx.chain_id() {
+            None => return Err(SubmitError::NotReplayProtected),
+            Some(id) if id != self.inner.chain_id => return Err(SubmitError::WrongChainId),
+            Some(_) => {}
+        }
+        let sender = tx.recover_signer().map_err(|_| SubmitError::InvalidSender)?;
+        let hash = *tx.tx_hash();
+        let gas = tx.gas_limit();
+        if gas > self.inner.config.sequencer.gas_limit {
+            return Err(SubmitError::GasLimit);
+        }
+        if gas > crate::evm::CALL_GAS_CAP {
+            return Err(SubmitError::GasCap { cap: crate::evm::CALL_GAS_CAP, gas });
+        }
+        if let Some(tip) = tx.max_priority_fee_per_gas()
+            && tip > tx.max_fee_per_gas()
+        {
+            return Err(SubmitError::TipAboveFeeCap);
+        }
+        let recovered = Recovered::new_unchecked(tx, sender);
+        let env = tx_env(&recovered).map_err(|_| SubmitError::TypeNotSupported)?;
+        let intrinsic = calculate_initial_tx_gas_for_tx(&env, self.inner.executor.spec(), None);
+        if gas < intrinsic.initial_total_gas().max(intrinsic.floor_gas) {
+            return Err(SubmitError::IntrinsicGas);
+        }
+        let state = self.inner.state.read().expect("state lock");
+        let (balance, nonce) = state.account(&sender).map_or((U256::ZERO, 0), |a| (a.balance, a.nonce));
+        let tx_nonce = recovered.nonce();
+        if tx_nonce < nonce {
+            if self.tx_location(&hash).ok().flatten().is_some() {
+                return Err(SubmitError::AlreadyIncluded);
+            }
+            return Err(SubmitError::NonceTooLow { state: nonce, tx: tx_nonce });
+        }
+        let cost = U256::from(gas) * U256::from(recovered.max_fee_per_gas()) + recovered.value();
+        if balance < cost {
+            return Err(SubmitError::InsufficientFunds { balance, cost });
+        }
+        let mut pool = self.inner.pool.lock().expect("pool lock");
+        let replaced = pool.insert(PoolTx::new(recovered))?;
+        drop(pool);
+        drop(state);
+        tracing::debug!(target: "sequencer::pool", %hash, %sender, nonce = tx_nonce, ?replaced, "transaction pooled");
+        let _ = self.inner.pending_txs.send(hash);
+        Ok(hash)
+    }
+
+    /// Builds, stores and publishes the next block. The block is committed to the store before
+    /// it becomes the head (and so before any client can see it).
+    pub fn produce_block(&self) -> Result<Arc<StoredBlock>> {
+        let inner = &self.inner;
+        let mut state = inner.state.write().expect("state lock");
+        let parent = inner.head.read().expect("head lock").clone();
+        let gas_limit = inner.config.sequencer.gas_limit;
+        let base_fee = parent.header.next_block_base_fee(BaseFeeParams::ethereum()).unwrap_or_default();
+        let candidates: Vec<Recovered<TxEnvelope>> = {
+            let pool = inner.pool.lock().expect("pool lock");
+            pool.best(base_fee, gas_limit, |a| state.account(a).map_or(0, |acc| acc.nonce))
+                .into_iter()
+                .map(|t| (*t).clone())
+                .collect()
+        };
+        let header_base = Header {
+            parent_hash: parent.hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: inner.config.sequencer.coinbase,
+            number: parent.header.number + 1,
+            gas_limit,
+            // Sub-second block times give several blocks per second: timestamps never go
+            // backwards but may repeat.
+            timestamp: now_secs().max(parent.header.timestamp),
+            mix_hash: keccak256(parent.hash),
+            base_fee_per_gas: Some(base_fee),
+            withdrawals_root: Some(EMPTY_ROOT_HASH),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            requests_hash: Some(EMPTY_REQUESTS_HASH),
+            ..Header::default()
+        };
+        let started = Instant::now();
+        let options = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::Skip };
+        let out = inner
+            .executor
+            .execute_block(&mut state, &block_input(&header_base), &candidates, &options)
+            .map_err(|e| SequencerError::Execution(e.to_string()))?;
+        let rejected: std::collections::HashSet<usize> = out.rejected.iter().map(|r| r.index).collect();
+        let (txs, senders): (Vec<TxEnvelope>, Vec<Address>) = candidates
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !rejected.contains(i))
+            .map(|(_, t)| {
+                let signer = t.signer();
+                (t.into_inner(), signer)
+            })
+            .unzip();
+        let header = Header {
+            state_root: out.state_root,
+            transactions_root: out.transactions_root,
+            receipts_root: out.receipts_root,
+            logs_bloom: out.logs_bloom,
+            gas_used: out.gas_used,
+            ..header_base
+        };
+        let block = Arc::new(StoredBlock {
+            hash: header.hash_slow(),
+            header,
+            txs,
+            senders,
+            receipts: out.receipts,
+            l1_origin: *inner.l1_origin.read().expect("l1 origin lock"),
+        });
+        let executed = started.elapsed();
+        let interval = inner.config.snapshot_interval;
+        let snapshot = (interval > 0 && block.header.number.is_multiple_of(interval))
+            .then(|| crate::snapshot::encode(&state, block.header.number));
+        let meta: Vec<(&str, &[u8])> = snapshot.iter().map(|s| ("snapshot", s.as_slice())).collect();
+        if let Err(e) = inner.store.commit_block(&block, &meta) {
+            // The in-memory state is now ahead of the store: nothing may be served from it.
+            inner.stopped.store(true, Ordering::SeqCst);
+            return Err(e);
+        }
+        {
+            let mut head = inner.head.write().expect("head lock");
+            inner.recent.write().expect("recent lock").push(block.clone());
+            *head = Head { header: block.header.clone(), hash: block.hash };
+        }
+        {
+            let mut pool = inner.pool.lock().expect("pool lock");
+            for r in &out.rejected {
+                tracing::debug!(target: "sequencer::producer", hash = %r.hash, reason = %r.reason, "dropped from the pool");
+                pool.remove(&r.hash);
+            }
+            let mut touched: Vec<Address> = block.senders.clone();
+            touched.sort_unstable();
+            touched.dedup();
+            for sender in touched {
+                pool.prune_sender(&sender, state.account(&sender).map_or(0, |a| a.nonce));
+            }
+        }
+        drop(state);
+        let m = &inner.metrics;
+        crate::metrics::Metrics::inc(&m.blocks_produced, 1);
+        crate::metrics::Metrics::inc(&m.txs_included, block.txs.len() as u64);
+        m.last_block_micros.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        tracing::info!(target: "sequencer::producer", number = block.header.number, hash = %block.hash, txs = block.txs.len(), gas_used = block.header.gas_used, ?executed, total = ?started.elapsed(), "block produced");
+        let _ = inner.blocks.send(block.clone());
+        Ok(block)
+    }
+
+    /// Whether the producer stopped on a store failure.
+    pub fn is_stopped(&self) -> bool {
+        self.inner.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Runs the block producer on its own thread until `shutdown` is set: a block every
+    /// `block_time`, on a fixed schedule (a slow block delays the next one, never skips it).
+    pub fn spawn_producer(&self, shutdown: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+        let node = self.clone();
+        std::thread::Builder::new()
+            .name("block-producer".into())
+            .spawn(move || {
+                let interval = node.inner.config.sequencer.block_time;
+                let mut next = Instant::now() + interval;
+                while !shutdown.load(Ordering::SeqCst) {
+                    let now = Instant::now();
+                    if now < next {
+                        std::thread::sleep((next - now).min(Duration::from_millis(50)));
+                        continue;
+                    }
+                    next += interval;
+                    if next < now {
+                        next = now + interval;
+                    }
+                    if let Err(e) = node.produce_block() {
+                        tracing::error!(target: "sequencer::producer", error = %e, "block production failed; stopping");
+                        shutdown.store(true, Ordering::SeqCst);
+                        break;
+                    }
+                }
+            })
+            .expect("spawn the block producer")
+    }
+
+    /// The encoded bytes of a pooled transaction.
+    pub fn pooled_raw(&self, hash: &B256) -> Option<Bytes> {
+        self.with_pool(|p| p.get(hash).map(|t| t.tx.inner().encoded_2718().into()))
+    }
+}

@@ -1,0 +1,1041 @@
+//! The Ethereum JSON-RPC server (jsonrpsee, HTTP and WebSocket on one socket).
+//!
+//! Errors carry geth's codes and words (`-32000` with "nonce too low", "insufficient funds for
+//! gas * price + value", …; `3` with "execution reverted: …" and the revert data), because
+//! wallets and libraries match on them. Parameter errors are `-32602`, unknown methods
+//! `-32601`, malformed JSON `-32700`, oversized bodies and batches are refused by the server
+//! with an error, never a crash.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use alloy::consensus::transaction::Recovered;
+use alloy::consensus::{Transaction as _, TxEnvelope};
+use alloy::eips::BlockNumberOrTag;
+use alloy::eips::eip1898::BlockId;
+use alloy::rpc::types::state::StateOverride;
+use alloy::rpc::types::{
+    Block, BlockTransactions, FeeHistory, Filter, Log, Transaction, TransactionReceipt, TransactionRequest,
+};
+use alloy::sol_types::SolError;
+use alloy_primitives::{Address, B256, Bytes, U64, U256};
+use jsonrpsee::server::{
+    BatchRequestConfig, PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle,
+};
+use jsonrpsee::types::{ErrorObjectOwned, Params};
+use revm::context_interface::result::ExecutionResult;
+use serde_json::{Value, json};
+use temporis_aivm::State;
+
+use crate::evm::{self, CallEnv, CallError, Failure};
+use crate::node::{Head, Node, SubmitError};
+use crate::store::StoredBlock;
+
+type RpcResult = Result<Value, ErrorObjectOwned>;
+
+/// The suggested priority fee (1 Mwei, as OP Stack chains suggest by default: blocks are not
+/// full, so any tip is included).
+pub const SUGGESTED_TIP: u128 = 1_000_000;
+/// Most blocks one `eth_getLogs` may scan.
+pub const MAX_LOG_RANGE: u64 = 100_000;
+/// Most logs one `eth_getLogs` returns.
+pub const MAX_LOGS: usize = 20_000;
+/// Most storage keys one `eth_getProof` proves (each costs a pass over the account's storage).
+pub const MAX_PROOF_KEYS: usize = 1024;
+
+fn err(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(code, message.into(), None::<()>)
+}
+
+fn server_err(message: impl std::fmt::Display) -> ErrorObjectOwned {
+    err(-32000, message.to_string())
+}
+
+fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+    err(-32603, e.to_string())
+}
+
+fn to_value<T: serde::Serialize>(v: T) -> RpcResult {
+    serde_json::to_value(v).map_err(internal)
+}
+
+/// geth's revert error: code 3, "execution reverted" with the decoded reason if any, the
+/// revert data as `data`.
+fn revert_err(output: &Bytes) -> ErrorObjectOwned {
+    // geth unpacks `Error(string)` into the message and leaves other data (custom errors,
+    // panics) to the `data` field.
+    let message = match alloy::sol_types::Revert::abi_decode(output) {
+        Ok(revert) => format!("execution reverted: {}", revert.reason),
+        Err(_) => "execution reverted".to_owned(),
+    };
+    ErrorObjectOwned::owned(3, message, Some(output.to_string()))
+}
+
+fn failure_err(f: &Failure) -> ErrorObjectOwned {
+    match f {
+        Failure::Revert(output) => revert_err(output),
+        Failure::Halt(reason) => server_err(halt_message(reason)),
+    }
+}
+
+fn halt_message(reason: &revm::context_interface::result::HaltReason) -> String {
+    use revm::context_interface::result::{HaltReason, OutOfGasError};
+    match reason {
+        HaltReason::OutOfGas(OutOfGasError::Basic) | HaltReason::OutOfGas(_) => "out of gas".into(),
+        HaltReason::OpcodeNotFound | HaltReason::InvalidFEOpcode => "invalid opcode".into(),
+        HaltReason::StackUnderflow => "stack underflow".into(),
+        HaltReason::StackOverflow => "stack limit reached 1024".into(),
+        HaltReason::InvalidJump => "invalid jump destination".into(),
+        other => format!("execution halted: {other:?}"),
+    }
+}
+
+fn call_err(e: CallError) -> ErrorObjectOwned {
+    server_err(e)
+}
+
+/// geth answers every refused transaction, undecodable bytes included, with `-32000`.
+fn submit_err(e: SubmitError) -> ErrorObjectOwned {
+    server_err(e)
+}
+
+/// Resolves a block tag or number to a block number (`None`: beyond the head).
+fn resolve_number(head: &Head, tag: BlockNumberOrTag) -> Option<u64> {
+    match tag {
+        BlockNumberOrTag::Earliest => Some(0),
+        BlockNumberOrTag::Number(n) if n <= head.header.number => Some(n),
+        BlockNumberOrTag::Number(_) => None,
+        _ => Some(head.header.number),
+    }
+}
+
+/// Checks that `block` names the head (or pending): only the head state is kept.
+fn check_state_block(node: &Node, head: &Head, block: Option<BlockId>) -> Result<(), ErrorObjectOwned> {
+    let number = match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
+        BlockId::Number(tag) => resolve_number(head, tag).ok_or_else(|| server_err("header not found"))?,
+        BlockId::Hash(h) => node
+            .store()
+            .number_of(&h.block_hash)
+            .map_err(internal)?
+            .ok_or_else(|| server_err("header not found"))?,
+    };
+    if number != head.header.number {
+        return Err(server_err(format!(
+            "historical state unavailable: block {number} is behind the head {} (this node keeps the head state only)",
+            head.header.number
+        )));
+    }
+    Ok(())
+}
+
+fn rpc_tx(block: &StoredBlock, index: usize) -> Transaction {
+    let tx = &block.txs[index];
+    Transaction {
+        effective_gas_price: Some(tx.effective_gas_price(block.header.base_fee_per_gas)),
+        inner: Recovered::new_unchecked(tx.clone(), block.senders[index]),
+        block_hash: Some(block.hash),
+        block_number: Some(block.header.number),
+        transaction_index: Some(index as u64),
+        block_timestamp: None,
+    }
+}
+
+fn rpc_block(block: &StoredBlock, full: bool) -> Block {
+    let transactions = if full {
+        BlockTransactions::Full((0..block.txs.len()).map(|i| rpc_tx(block, i)).collect())
+    } else {
+        BlockTransactions::Hashes(block.txs.iter().map(|t| *t.tx_hash()).collect())
+    };
+    let body = alloy::consensus::BlockBody {
+        transactions: block.txs.clone(),
+        ommers: vec![],
+        withdrawals: Some(Default::default()),
+    };
+    let size = alloy::rlp::Encodable::length(&alloy::consensus::Block::new(block.header.clone(), body));
+    Block {
+        header: alloy::rpc::types::Header {
+            hash: block.hash,
+            inner: block.header.clone(),
+            total_difficulty: Some(U256::ZERO),
+            size: Some(U256::from(size)),
+        },
+        uncles: vec![],
+        transactions,
+        withdrawals: Some(Default::default()),
+    }
+}
+
+/// The logs of the block with their positions (block, transaction, log index).
+fn block_logs(block: &StoredBlock) -> Vec<Log> {
+    let mut out = Vec::new();
+    let mut log_index = 0u64;
+    for (i, receipt) in block.receipts.iter().enumerate() {
+        for log in receipt.logs() {
+            out.push(Log {
+                inner: log.clone(),
+                block_hash: Some(block.hash),
+                block_number: Some(block.header.number),
+                block_timestamp: Some(block.header.timestamp),
+                transaction_hash: Some(*block.txs[i].tx_hash()),
+                transaction_index: Some(i as u64),
+                log_index: Some(log_index),
+                removed: false,
+            });
+            log_index += 1;
+        }
+    }
+    out
+}
+
+fn rpc_receipt(block: &StoredBlock, index: usize) -> TransactionReceipt {
+    let tx = &block.txs[index];
+    let receipt = &block.receipts[index];
+    let prev_cumulative = index.checked_sub(1).map_or(0, |p| block.receipts[p].cumulative_gas_used());
+    let first_log: usize = block.receipts[..index].iter().map(|r| r.logs().len()).sum();
+    let mut log_index = first_log as u64;
+    let tx_hash = *tx.tx_hash();
+    let inner = receipt.clone().map_logs(|log| {
+        let l = Log {
+            inner: log,
+            block_hash: Some(block.hash),
+            block_number: Some(block.header.number),
+            block_timestamp: Some(block.header.timestamp),
+            transaction_hash: Some(tx_hash),
+            transaction_index: Some(index as u64),
+            log_index: Some(log_index),
+            removed: false,
+        };
+        log_index += 1;
+        l
+    });
+    let from = block.senders[index];
+    TransactionReceipt {
+        inner,
+        transaction_hash: tx_hash,
+        transaction_index: Some(index as u64),
+        block_hash: Some(block.hash),
+        block_number: Some(block.header.number),
+        gas_used: receipt.cumulative_gas_used() - prev_cumulative,
+        effective_gas_price: tx.effective_gas_price(block.header.base_fee_per_gas),
+        blob_gas_used: None,
+        blob_gas_price: None,
+        from,
+        to: tx.to(),
+        contract_address: tx.is_create().then(|| from.create(tx.nonce())),
+    }
+}
+
+fn receipt_of(node: &Node, hash: &B256) -> Result<Option<TransactionReceipt>, ErrorObjectOwned> {
+    // Wallets poll for receipts of pending transactions: answer those without a store read.
+    if node.with_pool(|p| p.contains(hash)) {
+        return Ok(None);
+    }
+    let Some((number, index)) = node.tx_location(hash).map_err(internal)? else { return Ok(None) };
+    let block = node.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+    Ok(Some(rpc_receipt(&block, index as usize)))
+}
+
+fn block_by_tag(node: &Node, tag: BlockNumberOrTag) -> Result<Option<Arc<StoredBlock>>, ErrorObjectOwned> {
+    let head = node.head();
+    match resolve_number(&head, tag) {
+        Some(n) => node.block(n).map_err(internal),
+        None => Ok(None),
+    }
+}
+
+fn block_by_id(node: &Node, id: BlockId) -> Result<Option<Arc<StoredBlock>>, ErrorObjectOwned> {
+    match id {
+        BlockId::Number(tag) => block_by_tag(node, tag),
+        BlockId::Hash(h) => match node.store().number_of(&h.block_hash).map_err(internal)? {
+            Some(n) => node.block(n).map_err(internal),
+            None => Ok(None),
+        },
+    }
+}
+
+fn call_env<'a>(
+    node: &Node,
+    state: &'a State,
+    head: &Head,
+    overrides: Option<&'a StateOverride>,
+    block_hash: &'a dyn Fn(u64) -> B256,
+) -> CallEnv<'a> {
+    // Calls run in the environment of the block after the head, as geth's "pending" and as the
+    // transaction itself will run.
+    let block = evm::block_env(
+        head.header.number + 1,
+        head.header.timestamp,
+        node.config().sequencer.coinbase,
+        head.header.next_block_base_fee(alloy::eips::eip1559::BaseFeeParams::ethereum()).unwrap_or_default(),
+        node.config().sequencer.gas_limit,
+        alloy_primitives::keccak256(head.hash),
+    );
+    CallEnv {
+        state,
+        overrides,
+        block,
+        chain_id: node.chain_id(),
+        spec: node.executor().spec(),
+        precompiles: node.precompiles().clone(),
+        block_hash,
+    }
+}
+
+fn parse_call(
+    params: &Params<'_>,
+) -> Result<(TransactionRequest, Option<BlockId>, Option<StateOverride>), ErrorObjectOwned> {
+    let mut seq = params.sequence();
+    let req: TransactionRequest = seq.next()?;
+    let block: Option<BlockId> = seq.optional_next()?;
+    let overrides: Option<StateOverride> = seq.optional_next()?;
+    Ok((req, block, overrides))
+}
+
+fn address_and_block(params: &Params<'_>) -> Result<(Address, Option<BlockId>), ErrorObjectOwned> {
+    let mut seq = params.sequence();
+    let address: Address = seq.next()?;
+    let block: Option<BlockId> = seq.optional_next()?;
+    Ok((address, block))
+}
+
+fn get_logs(node: &Node, filter: &Filter) -> Result<Vec<Log>, ErrorObjectOwned> {
+    let head = node.head();
+    let blocks: Vec<u64> = if let Some(hash) = filter.get_block_hash() {
+        match node.store().number_of(&hash).map_err(internal)? {
+            Some(n) => vec![n],
+            None => return Err(server_err("unknown block")),
+        }
+    } else {
+        let resolve = |b: Option<&BlockNumberOrTag>| match b {
+            None => head.header.number,
+            Some(tag) => resolve_number(&head, *tag).unwrap_or(head.header.number + 1),
+        };
+        let from = resolve(filter.block_option.get_from_block());
+        let to = resolve(filter.block_option.get_to_block()).min(head.header.number);
+        if from > to {
+            return Ok(vec![]);
+        }
+        if to - from >= MAX_LOG_RANGE {
+            return Err(server_err(format!("query exceeds max block range {MAX_LOG_RANGE}")));
+        }
+        (from..=to).collect()
+    };
+    let mut out = Vec::new();
+    for n in blocks {
+        let Some(header) = node.store().header(n).map_err(internal)? else { continue };
+        if !filter.matches_bloom(header.logs_bloom) {
+            continue;
+        }
+        let Some(block) = node.block(n).map_err(internal)? else { continue };
+        out.extend(block_logs(&block).into_iter().filter(|l| filter.matches(&l.inner)));
+        if out.len() > MAX_LOGS {
+            return Err(server_err(format!("query returned more than {MAX_LOGS} results")));
+        }
+    }
+    Ok(out)
+}
+
+/// `eth_feeHistory`: base fees (with the next block's), gas used ratios and the requested
+/// percentiles of effective tips weighted by gas used, as geth computes them.
+fn fee_history(
+    node: &Node,
+    count: u64,
+    newest: BlockNumberOrTag,
+    percentiles: Option<Vec<f64>>,
+) -> RpcResult {
+    let head = node.head();
+    if let Some(p) = &percentiles
+        && (p.iter().any(|x| !(0.0..=100.0).contains(x)) || p.windows(2).any(|w| w[0] > w[1]))
+    {
+        return Err(err(-32602, "invalid reward percentiles"));
+    }
+    let newest = resolve_number(&head, newest).ok_or_else(|| server_err("header not found"))?;
+    let count = count.clamp(0, 1024).min(newest + 1);
+    if count == 0 {
+        return to_value(FeeHistory::default());
+    }
+    let oldest = newest + 1 - count;
+    let mut history = FeeHistory { oldest_block: oldest, ..Default::default() };
+    let mut rewards = Vec::new();
+    for n in oldest..=newest {
+        let block = node.block(n).map_err(internal)?.ok_or_else(|| internal("block missing"))?;
+        let base_fee = block.header.base_fee_per_gas.unwrap_or_default();
+        history.base_fee_per_gas.push(u128::from(base_fee));
+        history.gas_used_ratio.push(block.header.gas_used as f64 / block.header.gas_limit.max(1) as f64);
+        history.base_fee_per_blob_gas.push(1);
+        history.blob_gas_used_ratio.push(0.0);
+        if let Some(percentiles) = &percentiles {
+            let mut tips: Vec<(u128, u64)> = block
+                .txs
+                .iter()
+                .enumerate()
+                .map(|(i, tx)| {
+                    let prev = i.checked_sub(1).map_or(0, |p| block.receipts[p].cumulative_gas_used());
+                    let gas = block.receipts[i].cumulative_gas_used() - prev;
+                    (tx.effective_tip_per_gas(base_fee).unwrap_or_default(), gas)
+                })
+                .collect();
+            tips.sort_unstable();
+            let row = percentiles
+                .iter()
+                .map(|p| {
+                    if tips.is_empty() {
+                        return 0;
+                    }
+                    let threshold = (block.header.gas_used as f64 * p / 100.0) as u64;
+                    let mut sum = 0;
+                    for (tip, gas) in &tips {
+                        sum += gas;
+                        if sum >= threshold {
+                            return *tip;
+                        }
+                    }
+                    tips.last().map_or(0, |t| t.0)
+                })
+                .collect();
+            rewards.push(row);
+        }
+    }
+    let last = node.store().header(newest).map_err(internal)?.ok_or_else(|| internal("block missing"))?;
+    history.base_fee_per_gas.push(u128::from(
+        last.next_block_base_fee(alloy::eips::eip1559::BaseFeeParams::ethereum()).unwrap_or_default(),
+    ));
+    history.base_fee_per_blob_gas.push(1);
+    history.reward = percentiles.map(|_| rewards);
+    to_value(history)
+}
+
+fn pool_tx_json(node: &Node, tx: &Recovered<TxEnvelope>) -> RpcResult {
+    to_value(Transaction {
+        effective_gas_price: None,
+        inner: tx.clone(),
+        block_hash: None,
+        block_number: None,
+        transaction_index: None,
+        block_timestamp: None,
+    })
+    .map(|mut v| {
+        let _ = node;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("blockHash".into(), Value::Null);
+            o.insert("blockNumber".into(), Value::Null);
+            o.insert("transactionIndex".into(), Value::Null);
+        }
+        v
+    })
+}
+
+/// Waits until `hash` is included, up to `timeout`, and returns its receipt.
+async fn wait_for_receipt(
+    node: &Node,
+    blocks: &mut tokio::sync::broadcast::Receiver<Arc<StoredBlock>>,
+    hash: B256,
+    timeout: Duration,
+) -> Result<Option<TransactionReceipt>, ErrorObjectOwned> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(r) = receipt_of(node, &hash)? {
+            return Ok(Some(r));
+        }
+        match tokio::time::timeout_at(deadline, blocks.recv()).await {
+            Err(_) => return Ok(None),
+            Ok(Ok(block)) => {
+                if let Some(i) = block.txs.iter().position(|t| *t.tx_hash() == hash) {
+                    return Ok(Some(rpc_receipt(&block, i)));
+                }
+            }
+            // Lagged or closed: look in the store again.
+            Ok(Err(_)) => {}
+        }
+    }
+}
+
+/// Traces transaction `index` of `block` on `pre`, the state before it.
+fn trace_included(
+    n: &Node,
+    pre: &State,
+    block: &StoredBlock,
+    index: usize,
+    opts: &alloy::rpc::types::trace::geth::GethDebugTracingOptions,
+) -> Result<alloy::rpc::types::trace::geth::GethTrace, ErrorObjectOwned> {
+    let hash_of = |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+    let h = &block.header;
+    let env = CallEnv {
+        state: pre,
+        overrides: None,
+        block: evm::block_env(
+            h.number,
+            h.timestamp,
+            h.beneficiary,
+            h.base_fee_per_gas.unwrap_or_default(),
+            h.gas_limit,
+            h.mix_hash,
+        ),
+        chain_id: n.chain_id(),
+        spec: n.executor().spec(),
+        precompiles: n.precompiles().clone(),
+        block_hash: &hash_of,
+    };
+    let recovered = Recovered::new_unchecked(block.txs[index].clone(), block.senders[index]);
+    let tx = temporis_aivm::stf::tx_env(&recovered).map_err(server_err)?;
+    crate::trace::trace(&env, tx, opts, false).map_err(server_err)
+}
+
+/// geth's `debug_traceBlock*`: `[{txHash, result}]`, each transaction traced on the state left
+/// by the ones before it (the block's start state comes from a replay; see `state_before`).
+fn trace_block(
+    n: &Node,
+    block: &StoredBlock,
+    opts: &alloy::rpc::types::trace::geth::GethDebugTracingOptions,
+) -> RpcResult {
+    let mut state = n.state_before(block.header.number, 0).map_err(internal)?;
+    let strict = temporis_aivm::ExecOptions {
+        per_tx_roots: false,
+        on_invalid: temporis_aivm::stf::InvalidTxPolicy::FailBlock,
+    };
+    let input = crate::node::block_input(&block.header);
+    let mut out = Vec::with_capacity(block.txs.len());
+    for i in 0..block.txs.len() {
+        let trace = trace_included(n, &state, block, i, opts)?;
+        out.push(json!({ "txHash": block.txs[i].tx_hash(), "result": trace }));
+        // Apply it alone: the block's system call at its start is idempotent (it stores the
+        // same parent hash in the same slot), so a block run one transaction at a time ends in
+        // the block's state.
+        let one = [Recovered::new_unchecked(block.txs[i].clone(), block.senders[i])];
+        n.executor().execute_block(&mut state, &input, &one, &strict).map_err(internal)?;
+    }
+    Ok(Value::Array(out))
+}
+
+/// Builds the RPC module over `node`.
+pub fn module(node: Node) -> RpcModule<Node> {
+    let mut m = RpcModule::new(node);
+    macro_rules! method {
+        ($name:literal, |$p:ident, $n:ident| $body:expr) => {
+            m.register_method($name, |$p, $n, _| -> RpcResult { $body }).expect("unique method names");
+        };
+    }
+    macro_rules! blocking {
+        ($name:literal, |$p:ident, $n:ident| $body:expr) => {
+            m.register_blocking_method($name, |$p, $n, _| -> RpcResult {
+                let $n: &Node = &$n;
+                $body
+            })
+            .expect("unique method names");
+        };
+    }
+
+    method!("web3_clientVersion", |_p, _n| to_value(concat!("temporis/v", env!("CARGO_PKG_VERSION"))));
+    method!("web3_sha3", |p, _n| {
+        let data: Bytes = p.one()?;
+        to_value(alloy_primitives::keccak256(&data))
+    });
+    method!("net_version", |_p, n| to_value(n.chain_id().to_string()));
+    method!("net_listening", |_p, _n| to_value(true));
+    method!("net_peerCount", |_p, _n| to_value(U64::ZERO));
+    method!("eth_chainId", |_p, n| to_value(U64::from(n.chain_id())));
+    method!("eth_blockNumber", |_p, n| to_value(U64::from(n.head().header.number)));
+    method!("eth_syncing", |_p, _n| to_value(false));
+    method!("eth_mining", |_p, _n| to_value(false));
+    method!("eth_hashrate", |_p, _n| to_value(U64::ZERO));
+    method!("eth_accounts", |_p, _n| to_value(Vec::<Address>::new()));
+    method!("eth_coinbase", |_p, n| to_value(n.config().sequencer.coinbase));
+    method!("eth_gasPrice", |_p, n| to_value(U256::from(u128::from(n.next_base_fee()) + SUGGESTED_TIP)));
+    method!("eth_maxPriorityFeePerGas", |_p, _n| to_value(U256::from(SUGGESTED_TIP)));
+    method!("eth_blobBaseFee", |_p, _n| to_value(U256::from(1)));
+    method!("eth_feeHistory", |p, n| {
+        let mut seq = p.sequence();
+        let count: U64 = seq.next()?;
+        let newest: BlockNumberOrTag = seq.next()?;
+        let percentiles: Option<Vec<f64>> = seq.optional_next()?;
+        fee_history(n, count.to(), newest, percentiles)
+    });
+
+    method!("eth_getBalance", |p, n| {
+        let (address, block) = address_and_block(&p)?;
+        n.with_state(|state, head| {
+            check_state_block(n, head, block)?;
+            to_value(state.account(&address).map_or(U256::ZERO, |a| a.balance))
+        })
+    });
+    method!("eth_getTransactionCount", |p, n| {
+        let (address, block) = address_and_block(&p)?;
+        if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
+            return to_value(U64::from(n.pending_nonce(&address)));
+        }
+        n.with_state(|state, head| {
+            check_state_block(n, head, block)?;
+            to_value(U64::from(state.account(&address).map_or(0, |a| a.nonce)))
+        })
+    });
+    method!("eth_getCode", |p, n| {
+        let (address, block) = address_and_block(&p)?;
+        n.with_state(|state, head| {
+            check_state_block(n, head, block)?;
+            let code = state.account(&address).and_then(|a| state.code(&a.code_hash)).unwrap_or_default();
+            to_value(code)
+        })
+    });
+    method!("eth_getStorageAt", |p, n| {
+        let mut seq = p.sequence();
+        let address: Address = seq.next()?;
+        let slot: U256 = seq.next()?;
+        let block: Option<BlockId> = seq.optional_next()?;
+        n.with_state(|state, head| {
+            check_state_block(n, head, block)?;
+            to_value(B256::from(state.storage(&address, slot)))
+        })
+    });
+
+    blocking!("eth_getProof", |p, n| {
+        let mut seq = p.sequence();
+        let address: Address = seq.next()?;
+        let keys: Vec<alloy::serde::JsonStorageKey> = seq.next()?;
+        let block: Option<BlockId> = seq.optional_next()?;
+        if keys.len() > MAX_PROOF_KEYS {
+            return Err(err(-32602, format!("too many storage keys (at most {MAX_PROOF_KEYS})")));
+        }
+        let slots: Vec<B256> = keys.iter().map(|k| k.as_b256()).collect();
+        n.with_state_mut(|state, head| {
+            check_state_block(n, head, block)?;
+            to_value(crate::proof::get_proof(state, address, &slots))
+        })
+    });
+    blocking!("eth_createAccessList", |p, n| {
+        let (req, block, overrides) = parse_call(&p)?;
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        n.with_state(|state, head| {
+            if !matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
+                check_state_block(n, head, block)?;
+            }
+            let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
+            let tx = evm::request_env(&req, &env, None).map_err(call_err)?;
+            to_value(crate::trace::create_access_list(&env, tx).map_err(server_err)?)
+        })
+    });
+    blocking!("debug_traceCall", |p, n| {
+        let mut seq = p.sequence();
+        let req: TransactionRequest = seq.next()?;
+        let block: Option<BlockId> = seq.optional_next()?;
+        let opts: Option<alloy::rpc::types::trace::geth::GethDebugTracingCallOptions> =
+            seq.optional_next()?;
+        let opts = opts.unwrap_or_default();
+        let overrides = opts.state_overrides.clone();
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        n.with_state(|state, head| {
+            check_state_block(n, head, block)?;
+            let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
+            let tx = evm::request_env(&req, &env, None).map_err(call_err)?;
+            to_value(crate::trace::trace(&env, tx, &opts.tracing_options, true).map_err(server_err)?)
+        })
+    });
+    blocking!("debug_traceTransaction", |p, n| {
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
+        let opts: Option<alloy::rpc::types::trace::geth::GethDebugTracingOptions> = seq.optional_next()?;
+        let opts = opts.unwrap_or_default();
+        let (number, index) =
+            n.tx_location(&hash).map_err(internal)?.ok_or_else(|| server_err("transaction not found"))?;
+        let block = n.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+        let pre = n.state_before(number, index as usize).map_err(internal)?;
+        to_value(trace_included(n, &pre, &block, index as usize, &opts)?)
+    });
+    blocking!("debug_traceBlockByNumber", |p, n| {
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag = seq.next()?;
+        let opts: Option<alloy::rpc::types::trace::geth::GethDebugTracingOptions> = seq.optional_next()?;
+        let block = block_by_tag(n, tag)?.ok_or_else(|| server_err("block not found"))?;
+        trace_block(n, &block, &opts.unwrap_or_default())
+    });
+    blocking!("debug_traceBlockByHash", |p, n| {
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
+        let opts: Option<alloy::rpc::types::trace::geth::GethDebugTracingOptions> = seq.optional_next()?;
+        let block = block_by_id(n, BlockId::from(hash))?.ok_or_else(|| server_err("block not found"))?;
+        trace_block(n, &block, &opts.unwrap_or_default())
+    });
+    blocking!("eth_call", |p, n| {
+        let (req, block, overrides) = parse_call(&p)?;
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        n.with_state(|state, head| {
+            check_state_block(n, head, block)?;
+            let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
+            match evm::call(&env, &req, None).map_err(call_err)? {
+                ExecutionResult::Success { output, .. } => to_value(output.into_data()),
+                ExecutionResult::Revert { output, .. } => Err(revert_err(&output)),
+                ExecutionResult::Halt { reason, .. } => Err(server_err(halt_message(&reason))),
+            }
+        })
+    });
+    blocking!("eth_estimateGas", |p, n| {
+        let (req, block, overrides) = parse_call(&p)?;
+        let hash_of =
+            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        n.with_state(|state, head| {
+            if !matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
+                check_state_block(n, head, block)?;
+            }
+            let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
+            match evm::estimate_gas(&env, &req).map_err(call_err)? {
+                Ok(gas) => to_value(U64::from(gas)),
+                Err(f) => Err(failure_err(&f)),
+            }
+        })
+    });
+
+    method!("eth_sendRawTransaction", |p, n| {
+        let raw: Bytes = p.one()?;
+        to_value(n.submit_raw(&raw).map_err(submit_err)?)
+    });
+    m.register_async_method("eth_sendRawTransactionSync", |p, n, _| async move {
+        let mut seq = p.sequence();
+        let raw: Bytes = seq.next()?;
+        let timeout_ms: Option<u64> = seq.optional_next()?;
+        let default = n.config().rpc.send_sync_timeout;
+        let timeout = timeout_ms.map_or(default, |ms| Duration::from_millis(ms).min(default));
+        let mut blocks = n.subscribe_blocks();
+        let hash = n.submit_raw(&raw).map_err(submit_err)?;
+        match wait_for_receipt(&n, &mut blocks, hash, timeout).await? {
+            Some(r) => to_value(r),
+            // EIP-7966's timeout error: code 4, the hash as data.
+            None => Err(ErrorObjectOwned::owned(
+                4,
+                "The transaction was added to the mempool but wasn't processed within the designated timeout interval.",
+                Some(hash),
+            )),
+        }
+    })
+    .expect("unique method names");
+
+    method!("eth_getTransactionByHash", |p, n| {
+        let hash: B256 = p.one()?;
+        if let Some((number, index)) = n.tx_location(&hash).map_err(internal)? {
+            let block =
+                n.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+            return to_value(rpc_tx(&block, index as usize));
+        }
+        match n.with_pool(|pool| pool.get(&hash).map(|t| t.tx.clone())) {
+            Some(tx) => pool_tx_json(n, &tx),
+            None => Ok(Value::Null),
+        }
+    });
+    method!("eth_getRawTransactionByHash", |p, n| {
+        let hash: B256 = p.one()?;
+        if let Some((number, index)) = n.tx_location(&hash).map_err(internal)? {
+            let block =
+                n.block(number).map_err(internal)?.ok_or_else(|| internal("indexed block missing"))?;
+            return to_value(Bytes::from(alloy::eips::Encodable2718::encoded_2718(
+                &block.txs[index as usize],
+            )));
+        }
+        to_value(n.pooled_raw(&hash))
+    });
+    method!("eth_getTransactionReceipt", |p, n| {
+        let hash: B256 = p.one()?;
+        to_value(receipt_of(n, &hash)?)
+    });
+    method!("eth_getBlockByNumber", |p, n| {
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag = seq.next()?;
+        let full: bool = seq.optional_next()?.unwrap_or(false);
+        to_value(block_by_tag(n, tag)?.map(|b| rpc_block(&b, full)))
+    });
+    method!("eth_getBlockByHash", |p, n| {
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
+        let full: bool = seq.optional_next()?.unwrap_or(false);
+        to_value(block_by_id(n, BlockId::from(hash))?.map(|b| rpc_block(&b, full)))
+    });
+    method!("eth_getBlockReceipts", |p, n| {
+        let id: BlockId = p.one()?;
+        to_value(
+            block_by_id(n, id)?.map(|b| (0..b.txs.len()).map(|i| rpc_receipt(&b, i)).collect::<Vec<_>>()),
+        )
+    });
+    method!("eth_getBlockTransactionCountByNumber", |p, n| {
+        let tag: BlockNumberOrTag = p.one()?;
+        to_value(block_by_tag(n, tag)?.map(|b| U64::from(b.txs.len())))
+    });
+    method!("eth_getBlockTransactionCountByHash", |p, n| {
+        let hash: B256 = p.one()?;
+        to_value(block_by_id(n, BlockId::from(hash))?.map(|b| U64::from(b.txs.len())))
+    });
+    method!("eth_getTransactionByBlockNumberAndIndex", |p, n| {
+        let mut seq = p.sequence();
+        let tag: BlockNumberOrTag = seq.next()?;
+        let index: U64 = seq.next()?;
+        let block = block_by_tag(n, tag)?;
+        to_value(block.and_then(|b| (index.to::<usize>() < b.txs.len()).then(|| rpc_tx(&b, index.to()))))
+    });
+    method!("eth_getTransactionByBlockHashAndIndex", |p, n| {
+        let mut seq = p.sequence();
+        let hash: B256 = seq.next()?;
+        let index: U64 = seq.next()?;
+        let block = block_by_id(n, BlockId::from(hash))?;
+        to_value(block.and_then(|b| (index.to::<usize>() < b.txs.len()).then(|| rpc_tx(&b, index.to()))))
+    });
+    method!("temporis_getL1Origin", |p, n| {
+        let id: BlockId = p.one()?;
+        match block_by_id(n, id)? {
+            Some(b) => to_value(b.l1_origin),
+            None => Err(server_err("header not found")),
+        }
+    });
+    method!("eth_getUncleCountByBlockNumber", |_p, _n| to_value(U64::ZERO));
+    method!("eth_getUncleCountByBlockHash", |_p, _n| to_value(U64::ZERO));
+    blocking!("eth_getLogs", |p, n| {
+        let filter: Filter = p.one()?;
+        to_value(get_logs(n, &filter)?)
+    });
+
+    method!("txpool_status", |_p, n| {
+        n.with_state(|state, _| {
+            let status = n.with_pool(|pool| pool.status(|a| state.account(a).map_or(0, |x| x.nonce)));
+            to_value(json!({ "pending": U64::from(status.pending), "queued": U64::from(status.queued) }))
+        })
+    });
+    method!("txpool_content", |_p, n| {
+        n.with_state(|state, _| {
+            n.with_pool(|pool| {
+                let (pending, queued) = pool.content(|a| state.account(a).map_or(0, |x| x.nonce));
+                let group =
+                    |m: alloy_primitives::map::AddressMap<Vec<&crate::mempool::PoolTx>>| -> RpcResult {
+                        let mut out = serde_json::Map::new();
+                        for (sender, txs) in m {
+                            let mut by_nonce = serde_json::Map::new();
+                            for t in txs {
+                                by_nonce.insert(t.tx.nonce().to_string(), pool_tx_json(n, &t.tx)?);
+                            }
+                            out.insert(sender.to_checksum(None), Value::Object(by_nonce));
+                        }
+                        Ok(Value::Object(out))
+                    };
+                to_value(json!({ "pending": group(pending)?, "queued": group(queued)? }))
+            })
+        })
+    });
+
+    register_filters(&mut m);
+    register_subscriptions(&mut m);
+    m
+}
+
+/// How long a filter lives without being polled (geth's 5 minutes).
+const FILTER_TIMEOUT: Duration = Duration::from_secs(300);
+
+enum FilterKind {
+    /// New block hashes; the last block reported.
+    Blocks { last: u64 },
+    /// Logs matching the filter; the last block scanned.
+    Logs { filter: Box<Filter>, last: u64 },
+    /// Hashes of transactions entering the pool.
+    Pending(tokio::sync::broadcast::Receiver<B256>),
+}
+
+struct FilterEntry {
+    kind: FilterKind,
+    polled: std::time::Instant,
+}
+
+#[derive(Default)]
+struct Filters {
+    next_id: u64,
+    entries: std::collections::HashMap<u64, FilterEntry>,
+}
+
+impl Filters {
+    fn install(&mut self, kind: FilterKind) -> U256 {
+        let now = std::time::Instant::now();
+        self.entries.retain(|_, e| now.duration_since(e.polled) < FILTER_TIMEOUT);
+        self.next_id += 1;
+        self.entries.insert(self.next_id, FilterEntry { kind, polled: now });
+        U256::from(self.next_id)
+    }
+}
+
+fn filter_id(p: &Params<'_>) -> Result<u64, ErrorObjectOwned> {
+    let id: U256 = p.one()?;
+    u64::try_from(id).map_err(|_| server_err("filter not found"))
+}
+
+/// Polling filters: `eth_newFilter`, `eth_newBlockFilter`, `eth_newPendingTransactionFilter`,
+/// `eth_getFilterChanges`, `eth_getFilterLogs`, `eth_uninstallFilter`.
+fn register_filters(m: &mut RpcModule<Node>) {
+    let filters: Arc<std::sync::Mutex<Filters>> = Arc::default();
+    let f = filters.clone();
+    m.register_method("eth_newFilter", move |p, n, _| -> RpcResult {
+        let filter: Filter = p.one()?;
+        let last = n.head().header.number;
+        // Changes start after the head, or just before the filter's first block if later.
+        let last = filter.get_from_block().map_or(last, |from| last.max(from.saturating_sub(1)));
+        to_value(f.lock().expect("filters lock").install(FilterKind::Logs { filter: Box::new(filter), last }))
+    })
+    .expect("unique method names");
+    let f = filters.clone();
+    m.register_method("eth_newBlockFilter", move |_p, n, _| -> RpcResult {
+        let last = n.head().header.number;
+        to_value(f.lock().expect("filters lock").install(FilterKind::Blocks { last }))
+    })
+    .expect("unique method names");
+    let f = filters.clone();
+    m.register_method("eth_newPendingTransactionFilter", move |_p, n, _| -> RpcResult {
+        to_value(f.lock().expect("filters lock").install(FilterKind::Pending(n.subscribe_pending())))
+    })
+    .expect("unique method names");
+    let f = filters.clone();
+    m.register_method("eth_uninstallFilter", move |p, _n, _| -> RpcResult {
+        let id = filter_id(&p)?;
+        to_value(f.lock().expect("filters lock").entries.remove(&id).is_some())
+    })
+    .expect("unique method names");
+    let f = filters.clone();
+    m.register_method("eth_getFilterLogs", move |p, n, _| -> RpcResult {
+        let id = filter_id(&p)?;
+        let filter = {
+            let mut filters = f.lock().expect("filters lock");
+            let entry = filters.entries.get_mut(&id).ok_or_else(|| server_err("filter not found"))?;
+            entry.polled = std::time::Instant::now();
+            match &entry.kind {
+                FilterKind::Logs { filter, .. } => (**filter).clone(),
+                _ => return Err(server_err("filter not found")),
+            }
+        };
+        to_value(get_logs(n, &filter)?)
+    })
+    .expect("unique method names");
+    let f = filters;
+    m.register_method("eth_getFilterChanges", move |p, n, _| -> RpcResult {
+        let id = filter_id(&p)?;
+        let head = n.head().header.number;
+        let mut filters = f.lock().expect("filters lock");
+        let entry = filters.entries.get_mut(&id).ok_or_else(|| server_err("filter not found"))?;
+        entry.polled = std::time::Instant::now();
+        match &mut entry.kind {
+            FilterKind::Blocks { last } => {
+                let mut hashes = Vec::new();
+                for number in *last + 1..=head {
+                    if let Some(b) = n.block(number).map_err(internal)? {
+                        hashes.push(b.hash);
+                    }
+                }
+                *last = head;
+                to_value(hashes)
+            }
+            FilterKind::Logs { filter, last } => {
+                if *last >= head {
+                    return to_value(Vec::<Log>::new());
+                }
+                let to = filter.get_to_block().map_or(head, |t| t.min(head));
+                let window = (**filter).clone().from_block(*last + 1).to_block(to);
+                *last = head;
+                to_value(get_logs(n, &window)?)
+            }
+            FilterKind::Pending(rx) => {
+                let mut hashes = Vec::new();
+                loop {
+                    match rx.try_recv() {
+                        Ok(h) => hashes.push(h),
+                        Err(tokio::sync::broadcast::error::TryRecvError::Lagged(_)) => {}
+                        Err(_) => break,
+                    }
+                }
+                to_value(hashes)
+            }
+        }
+    })
+    .expect("unique method names");
+}
+
+fn register_subscriptions(m: &mut RpcModule<Node>) {
+    m.register_subscription(
+        "eth_subscribe",
+        "eth_subscription",
+        "eth_unsubscribe",
+        |p, pending: PendingSubscriptionSink, n: Arc<Node>, _| async move {
+            let mut seq = p.sequence();
+            let kind: String = match seq.next() {
+                Ok(k) => k,
+                Err(e) => {
+                    pending.reject(e).await;
+                    return Ok(());
+                }
+            };
+            let filter: Option<Filter> = match kind.as_str() {
+                "logs" => match seq.optional_next::<Filter>() {
+                    Ok(f) => Some(f.unwrap_or_default()),
+                    Err(e) => {
+                        pending.reject(e).await;
+                        return Ok(());
+                    }
+                },
+                "newHeads" | "newPendingTransactions" => None,
+                other => {
+                    pending.reject(err(-32602, format!("unsupported subscription: {other}"))).await;
+                    return Ok(());
+                }
+            };
+            let sink = pending.accept().await?;
+            if kind == "newPendingTransactions" {
+                let mut rx = n.subscribe_pending();
+                loop {
+                    tokio::select! {
+                        _ = sink.closed() => return Ok(()),
+                        msg = rx.recv() => match msg {
+                            Ok(hash) => {
+                                let raw = serde_json::value::to_raw_value(&hash)?;
+                                if sink.send(raw).await.is_err() { return Ok(()); }
+                            }
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(_) => return Ok(()),
+                        }
+                    }
+                }
+            }
+            let mut rx = n.subscribe_blocks();
+            loop {
+                let block = tokio::select! {
+                    _ = sink.closed() => return Ok(()),
+                    msg = rx.recv() => match msg {
+                        Ok(b) => b,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(_) => return Ok(()),
+                    }
+                };
+                let items: Vec<Box<serde_json::value::RawValue>> = match &filter {
+                    None => vec![serde_json::value::to_raw_value(&rpc_block(&block, false).header)?],
+                    Some(f) => block_logs(&block)
+                        .into_iter()
+                        .filter(|l| f.matches(&l.inner))
+                        .map(|l| serde_json::value::to_raw_value(&l))
+                        .collect::<Result<_, _>>()?,
+                };
+                for raw in items {
+                    if sink.send(raw).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        },
+    )
+    .expect("unique subscription names");
+}
+
+/// Starts the server on the configured address; returns the bound address and its handle.
+pub async fn serve(node: Node) -> crate::Result<(SocketAddr, ServerHandle)> {
+    let rpc = node.config().rpc.clone();
+    let config = ServerConfig::builder()
+        .max_request_body_size(rpc.max_request_size)
+        .max_response_body_size(rpc.max_response_size)
+        .max_connections(rpc.max_connections)
+        .set_batch_request_config(BatchRequestConfig::Limit(rpc.max_batch_size))
+        .build();
+    let server =
+        Server::builder().set_config(config).build(SocketAddr::new(rpc.http_addr, rpc.http_port)).await?;
+    let addr = server.local_addr()?;
+    let handle = server.start(module(node));
+    Ok((addr, handle))
+}
