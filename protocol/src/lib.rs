@@ -3,6 +3,7 @@
 pub mod chain;
 pub mod commitment;
 pub mod deposit;
+pub mod dev;
 mod error;
 pub mod output;
 pub mod withdrawal;
