@@ -247,13 +247,25 @@ fn published_model_classifies_digits_over_rpc_and_after_a_restart() {
     .unwrap();
     assert_eq!(DigitClassifier::lastDigitCall::abi_decode_returns(&ret).unwrap(), U256::from(last.argmax));
     // The restarted node runs the models from its store.
-    let r = call(&a, MODEL_REGISTRY_ADDRESS, infer(model_id, adapter_id, images[0].clone()));
-    let ret: Bytes = serde_json::from_value(r["result"].clone()).unwrap_or_else(|_| panic!("{r}"));
-    let out = ModelRegistry::inferCall::abi_decode_returns(&ret).unwrap();
     let expected = temporis_aivm::infer(&model, Some(&adapter), &images[0]).unwrap();
-    assert_eq!(
-        (out.output, out.logits, out.argmax),
-        (expected.output, expected.logits, U256::from(expected.argmax))
-    );
-    assert!(datadir.join(temporis_sequencer::node::MODELS_DIR).join("verified").is_dir());
+    let infers_as_the_library = |a: &str| {
+        let r = call(a, MODEL_REGISTRY_ADDRESS, infer(model_id, adapter_id, images[0].clone()));
+        let ret: Bytes = serde_json::from_value(r["result"].clone()).unwrap_or_else(|_| panic!("{r}"));
+        let out = ModelRegistry::inferCall::abi_decode_returns(&ret).unwrap();
+        assert_eq!(
+            (out.output, out.logits, out.argmax),
+            (expected.output.clone(), expected.logits.clone(), U256::from(expected.argmax))
+        );
+    };
+    infers_as_the_library(&a);
+
+    // Without its model store the node replays from genesis (not from the snapshot), which
+    // publishes the models into a new store again.
+    node.stop();
+    let models_dir = datadir.join(temporis_sequencer::node::MODELS_DIR);
+    assert!(models_dir.join("verified").is_dir());
+    std::fs::remove_dir_all(&models_dir).unwrap();
+    let node = NodeProc::start(&datadir, &flags);
+    infers_as_the_library(&node.addr);
+    assert_eq!(std::fs::read_dir(models_dir.join("verified")).unwrap().count(), 2);
 }
