@@ -11,6 +11,8 @@ use alloy::genesis::{Genesis, GenesisAccount};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256, b256};
 use temporis_aivm::State;
+use temporis_aivm::precompiles::MODEL_REGISTRY_ADDRESS;
+use temporis_contracts::ModelRegistry;
 
 use crate::{Result, SequencerError};
 
@@ -41,8 +43,9 @@ pub fn dev_accounts() -> Vec<Address> {
         .collect()
 }
 
-/// The dev genesis: the dev accounts funded with [`DEV_BALANCE`] and the EIP-2935 history
-/// contract (as anvil's genesis has it), timestamp 0, gas limit `gas_limit`.
+/// The dev genesis: the dev accounts funded with [`DEV_BALANCE`], the EIP-2935 history
+/// contract (as anvil's genesis has it) and the `ModelRegistry` predeploy
+/// ([`with_model_registry`]), timestamp 0, gas limit `gas_limit`.
 pub fn dev_genesis(chain_id: u64, gas_limit: u64) -> Genesis {
     let mut alloc: BTreeMap<Address, GenesisAccount> = dev_accounts()
         .into_iter()
@@ -55,7 +58,25 @@ pub fn dev_genesis(chain_id: u64, gas_limit: u64) -> Genesis {
     let mut genesis = Genesis::default().extend_accounts(alloc).with_gas_limit(gas_limit);
     genesis.config.chain_id = chain_id;
     genesis.base_fee_per_gas = Some(u128::from(INITIAL_BASE_FEE));
+    with_model_registry(&mut genesis);
     genesis
+}
+
+/// Places the `ModelRegistry` predeploy's runtime code (forge-compiled, from
+/// `temporis-contracts`) at [`MODEL_REGISTRY_ADDRESS`], the only caller the AIVM's model
+/// precompiles serve; returns whether it did. A genesis that already has code there keeps it
+/// (a chain may ship another build of the registry); an account there without code keeps its
+/// balance, nonce and storage and gets the code. The registry has no constructor state and no
+/// immutables, so its runtime code alone is the whole predeploy.
+pub fn with_model_registry(genesis: &mut Genesis) -> bool {
+    let account = genesis.alloc.entry(MODEL_REGISTRY_ADDRESS).or_default();
+    if account.code.as_ref().is_some_and(|c| !c.is_empty()) {
+        return false;
+    }
+    account.code = Some(ModelRegistry::DEPLOYED_BYTECODE.clone());
+    // As a contract created by `CREATE` (EIP-161), and as the history contract above.
+    account.nonce.get_or_insert(1);
+    true
 }
 
 /// Reads a genesis file: a whole geth/anvil genesis, or a bare `alloc` object (then with the
@@ -122,5 +143,28 @@ mod tests {
         assert_eq!(g.config.chain_id, 5);
         assert_eq!(g.gas_limit, 0x1000);
         assert!(parse_genesis("{").is_err());
+    }
+
+    #[test]
+    fn the_registry_is_added_unless_code_is_there() {
+        let dev = dev_genesis(1, 30_000_000);
+        let registry = &dev.alloc[&MODEL_REGISTRY_ADDRESS];
+        assert_eq!(registry.code.as_ref(), Some(&ModelRegistry::DEPLOYED_BYTECODE));
+
+        // A file's account there without code keeps its balance and gets the code.
+        let mut g =
+            parse_genesis(&format!(r#"{{"{MODEL_REGISTRY_ADDRESS}":{{"balance":"0x10"}}}}"#)).unwrap();
+        assert!(with_model_registry(&mut g));
+        let a = &g.alloc[&MODEL_REGISTRY_ADDRESS];
+        assert_eq!((a.balance, a.code.as_ref()), (U256::from(16), Some(&ModelRegistry::DEPLOYED_BYTECODE)));
+        // Code already there stays.
+        let mut g =
+            parse_genesis(&format!(r#"{{"{MODEL_REGISTRY_ADDRESS}":{{"balance":"0x0","code":"0x6001"}}}}"#))
+                .unwrap();
+        assert!(!with_model_registry(&mut g));
+        assert_eq!(
+            g.alloc[&MODEL_REGISTRY_ADDRESS].code.as_ref().map(|c| c.to_vec()),
+            Some(vec![0x60, 0x01])
+        );
     }
 }

@@ -17,12 +17,14 @@ use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy::eips::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx;
+use temporis_aivm::precompiles::model_precompiles;
+use temporis_aivm::precompiles::store::ModelStore;
 use temporis_aivm::stf::{InvalidTxPolicy, tx_env};
 use temporis_aivm::{AivmPrecompileSet, BlockInput, ExecOptions, Executor, State};
 use tokio::sync::broadcast;
 
 use crate::config::{Config, MAX_TX_SIZE};
-use crate::genesis::{dev_genesis, genesis_block, parse_genesis};
+use crate::genesis::{dev_genesis, genesis_block, parse_genesis, with_model_registry};
 use crate::mempool::{Mempool, PoolError, PoolTx};
 use crate::store::{ChainStore, StoredBlock};
 use crate::{Result, SequencerError};
@@ -88,6 +90,9 @@ pub enum SubmitError {
     #[error(transparent)]
     Pool(#[from] PoolError),
 }
+
+/// The model store's directory under the datadir.
+pub const MODELS_DIR: &str = "models";
 
 /// The chain head: its header and hash.
 #[derive(Debug, Clone)]
@@ -186,19 +191,32 @@ impl Node {
     /// each state root and receipts root against its header.
     pub fn open(config: Config) -> Result<Self> {
         let store = ChainStore::open(&config.datadir)?;
+        // The genesis is stored as first read (with the registry predeploy added), so a restart
+        // rebuilds exactly the same genesis state whatever this build would add.
         let genesis_json = match store.meta("genesis")? {
             Some(json) => String::from_utf8(json).map_err(|e| SequencerError::Genesis(e.to_string()))?,
-            None => match &config.genesis {
-                Some(path) => std::fs::read_to_string(path)?,
-                None if config.dev => {
-                    let chain_id = config.chain_id.unwrap_or(temporis_protocol::chain::DEVNET_L2_CHAIN_ID);
-                    serde_json::to_string(&dev_genesis(chain_id, config.sequencer.gas_limit))
-                        .map_err(|e| SequencerError::Genesis(e.to_string()))?
-                }
-                None => {
-                    return Err(SequencerError::Config("no genesis: pass --genesis FILE or --dev".into()));
-                }
-            },
+            None => {
+                let genesis = match &config.genesis {
+                    Some(path) => {
+                        let mut genesis = parse_genesis(&std::fs::read_to_string(path)?)?;
+                        if !with_model_registry(&mut genesis) {
+                            tracing::info!(target: "sequencer::node", "the genesis file has code at the model registry's address: kept");
+                        }
+                        genesis
+                    }
+                    None if config.dev => {
+                        let chain_id =
+                            config.chain_id.unwrap_or(temporis_protocol::chain::DEVNET_L2_CHAIN_ID);
+                        dev_genesis(chain_id, config.sequencer.gas_limit)
+                    }
+                    None => {
+                        return Err(SequencerError::Config(
+                            "no genesis: pass --genesis FILE or --dev".into(),
+                        ));
+                    }
+                };
+                serde_json::to_string(&genesis).map_err(|e| SequencerError::Genesis(e.to_string()))?
+            }
         };
         let genesis = parse_genesis(&genesis_json)?;
         let chain_id = config.chain_id.unwrap_or(if genesis.config.chain_id != 0 {
@@ -207,7 +225,14 @@ impl Node {
             temporis_protocol::chain::DEVNET_L2_CHAIN_ID
         });
         let (mut state, genesis_header) = genesis_block(&genesis, config.sequencer.gas_limit);
-        let precompiles = Arc::new(AivmPrecompileSet::new());
+        // The model precompiles over a store in the datadir: chunks and verified models survive
+        // a restart, so blocks replayed from a snapshot find the models published before it
+        // (a replay from genesis refills the store by itself).
+        let models_dir = config.datadir.join(MODELS_DIR);
+        let models_existed = models_dir.is_dir();
+        let models =
+            ModelStore::open(&models_dir).map_err(|e| SequencerError::Store(format!("model store: {e}")))?;
+        let precompiles = Arc::new(model_precompiles(Arc::new(models)));
         let executor = Executor::new(chain_id).with_precompiles((*precompiles).clone());
 
         let head = match store.head_number()? {
@@ -233,7 +258,13 @@ impl Node {
                 }
                 let mut last = Head { hash: stored_genesis.hash_slow(), header: stored_genesis };
                 // Start from the newest snapshot if it is sound (its root is its block's).
-                if let Some(bytes) = store.meta("snapshot")? {
+                // Without the model store the snapshot's chain would replay without the models
+                // published before it: replay from genesis instead, which refills the store.
+                let snapshot = if models_existed { store.meta("snapshot")? } else { None };
+                if !models_existed {
+                    tracing::warn!(target: "sequencer::node", dir = %models_dir.display(), "no model store: replaying from genesis");
+                }
+                if let Some(bytes) = snapshot {
                     let (number, mut snap) = crate::snapshot::decode(&bytes)?;
                     let header = store
                         .header(number)?

@@ -1,6 +1,7 @@
 //! Integration tests: the real `temporis-sequencer` binary on a free port with a temporary
 //! datadir, driven by cast, forge, raw JSON-RPC over HTTP, and compared with anvil.
 
+mod aivm;
 mod anvil_diff;
 mod bench;
 mod errors;
