@@ -18,7 +18,6 @@ use crate::{Result, SequencerError};
 
 pub use temporis_protocol::dev::DEV_KEYS;
 
-
 /// Balance of each dev account: 10 000 ETH, as anvil.
 pub const DEV_BALANCE: U256 = U256::from_limbs([0x19e0c9bab2400000, 0x21e, 0, 0]);
 
