@@ -7,6 +7,7 @@ mod bench;
 mod errors;
 mod restart;
 mod tools;
+mod viem;
 mod ws;
 
 use std::io::{BufRead, BufReader, Read, Write};
