@@ -1024,6 +1024,31 @@ fn register_subscriptions(m: &mut RpcModule<Node>) {
     .expect("unique subscription names");
 }
 
+/// Subscription ids as geth writes them: `0x` and 32 hex digits. jsonrpsee's default is a JSON
+/// integer, which viem (and other clients that keep subscriptions keyed by the string id)
+/// never match notifications to, so they would silently receive nothing.
+#[derive(Debug, Default)]
+struct HexIdProvider {
+    counter: std::sync::atomic::AtomicU64,
+}
+
+impl jsonrpsee::core::traits::IdProvider for HexIdProvider {
+    fn next_id(&self) -> jsonrpsee::types::SubscriptionId<'static> {
+        // Unguessable enough that one client cannot name another's subscription: a hash of a
+        // counter, the time and this process's address space (ids are not consensus data).
+        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let seed =
+            [n.to_be_bytes().as_slice(), &nanos.to_be_bytes(), &(self as *const Self as usize).to_be_bytes()]
+                .concat();
+        let hash = alloy_primitives::keccak256(seed);
+        jsonrpsee::types::SubscriptionId::Str(
+            format!("0x{}", alloy_primitives::hex::encode(&hash[..16])).into(),
+        )
+    }
+}
+
 /// Starts the server on the configured address; returns the bound address and its handle.
 pub async fn serve(node: Node) -> crate::Result<(SocketAddr, ServerHandle)> {
     let rpc = node.config().rpc.clone();
@@ -1032,6 +1057,7 @@ pub async fn serve(node: Node) -> crate::Result<(SocketAddr, ServerHandle)> {
         .max_response_body_size(rpc.max_response_size)
         .max_connections(rpc.max_connections)
         .set_batch_request_config(BatchRequestConfig::Limit(rpc.max_batch_size))
+        .set_id_provider(HexIdProvider::default())
         .build();
     let server =
         Server::builder().set_config(config).build(SocketAddr::new(rpc.http_addr, rpc.http_port)).await?;

@@ -1,4 +1,5 @@
-//! viem (npm), unmodified, against the real node: the calls a dapp makes, over HTTP. The script is `sequencer/tests/js/viem.mjs`; viem is pinned in the
+//! viem (npm), unmodified, against the real node: the calls a dapp makes, over HTTP and a
+//! WebSocket subscription. The script is `sequencer/tests/js/viem.mjs`; viem is pinned in the
 //! root `package.json` and installed by `scripts/bootstrap.sh`.
 
 use std::process::Command;
@@ -29,6 +30,7 @@ fn viem_transfers_deploys_writes_reads_and_watches_events() {
     let output = Command::new("node")
         .arg(&script)
         .arg(&node.url)
+        .arg(format!("ws://{}", node.addr))
         .arg(format!("{}", alloy_primitives::B256::from_slice(&key.to_bytes()[..])))
         .arg(alloy_primitives::hex::encode(&bytecode))
         .arg(&abi_file)
@@ -48,7 +50,9 @@ fn viem_transfers_deploys_writes_reads_and_watches_events() {
     assert_eq!(seen["start"], "7");
     assert_eq!(seen["writeStatus"], "success");
     assert_eq!(seen["after"], "8");
-    // The event reached viem through the filter it polled and through `eth_getLogs`.
+    // The event reached viem through `eth_subscribe` on the WebSocket (which needs geth-style
+    // string subscription ids), through the filter it polled, and through `eth_getLogs`.
+    assert_eq!(seen["subscribedValue"], "8");
     assert_eq!(seen["watchedValue"], "8");
     assert_eq!(seen["logValues"], json!(["8"]));
     assert_eq!(seen["logBy"][0].as_str().unwrap().to_lowercase(), format!("{:#x}", key.address()));

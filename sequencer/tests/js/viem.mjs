@@ -1,26 +1,28 @@
 // Drives a Temporis node with viem, unmodified, the way a dapp does: chain id, balances, a
-// transfer, a contract deployment, a write, a read, events through a polled filter
-// (eth_newFilter / eth_getFilterChanges) and eth_getLogs, a revert decoded from its custom error. Prints one JSON line of what it saw; the
+// transfer, a contract deployment, a write, a read, events through a WebSocket subscription
+// (eth_subscribe logs), a polled filter (eth_newFilter / eth_getFilterChanges) and eth_getLogs,
+// a revert decoded from its custom error. Prints one JSON line of what it saw; the
 // Rust test (sequencer/tests/it/viem.rs) checks it against the node and the library.
 //
-//   node viem.mjs <http-url> <private-key> <creation-bytecode-hex> <abi-json-file>
+//   node viem.mjs <http-url> <ws-url> <private-key> <creation-bytecode-hex> <abi-json-file>
 import { readFileSync } from 'node:fs';
 import {
-  createPublicClient, createWalletClient, defineChain, http, parseEther,
+  createPublicClient, createWalletClient, defineChain, http, webSocket, parseEther,
   BaseError, ContractFunctionRevertedError,
 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 
-const [httpUrl, key, bytecode, abiFile] = process.argv.slice(2);
+const [httpUrl, wsUrl, key, bytecode, abiFile] = process.argv.slice(2);
 const abi = JSON.parse(readFileSync(abiFile, 'utf8'));
 const temporis = defineChain({
   id: 73571,
   name: 'Temporis dev',
   nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-  rpcUrls: { default: { http: [httpUrl] } },
+  rpcUrls: { default: { http: [httpUrl], webSocket: [wsUrl] } },
 });
 const account = privateKeyToAccount(key);
 const pub = createPublicClient({ chain: temporis, transport: http(httpUrl) });
+const ws = createPublicClient({ chain: temporis, transport: webSocket(wsUrl) });
 const wallet = createWalletClient({ account, chain: temporis, transport: http(httpUrl) });
 
 const out = {};
@@ -38,22 +40,26 @@ const counter = deployReceipt.contractAddress;
 out.deployStatus = deployReceipt.status;
 out.start = (await pub.readContract({ address: counter, abi, functionName: 'number' })).toString();
 
-// Watch before the write, so the event must arrive through the filter viem installs and polls.
-const seen = new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('no Incremented event through the filter')), 20000);
-  const unwatch = pub.watchContractEvent({
-    address: counter, abi, eventName: 'Incremented', poll: true, pollingInterval: 100,
+// Watch before the write, so the event must arrive through the subscription viem opens on the
+// WebSocket and through the filter it installs and polls over HTTP.
+const watch = (client, options, what) => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`no Incremented event through ${what}`)), 20000);
+  const unwatch = client.watchContractEvent({
+    address: counter, abi, eventName: 'Incremented', ...options,
     onLogs: (logs) => { clearTimeout(timer); unwatch(); resolve(logs[0].args.newValue.toString()); },
     onError: reject,
   });
 });
+const subscribed = watch(ws, {}, 'the WebSocket subscription');
+const polled = watch(pub, { poll: true, pollingInterval: 100 }, 'the polled filter');
 await new Promise((r) => setTimeout(r, 300));
 const { request } = await pub.simulateContract({ account, address: counter, abi, functionName: 'increment' });
 const write = await wallet.writeContract(request);
 const writeReceipt = await pub.waitForTransactionReceipt({ hash: write, pollingInterval: 50 });
 out.writeStatus = writeReceipt.status;
 out.after = (await pub.readContract({ address: counter, abi, functionName: 'number' })).toString();
-out.watchedValue = await seen;
+out.subscribedValue = await subscribed;
+out.watchedValue = await polled;
 const logs = await pub.getContractEvents({
   address: counter, abi, eventName: 'Incremented', fromBlock: deployReceipt.blockNumber,
 });
@@ -71,4 +77,5 @@ try {
 out.address = account.address;
 out.counter = counter;
 console.log(JSON.stringify(out));
+await ws.transport.getRpcClient().then((c) => c.close()).catch(() => {});
 process.exit(0);
