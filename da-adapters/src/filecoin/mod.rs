@@ -1,7 +1,7 @@
 //! The Filecoin backend: batches are Filecoin pieces, named by their piece CID (CommP), stored
 //! and retrieved through a Curio PDP-style piece server or through a kubo (IPFS) node's RPC.
 //!
-//! - [`commp`]: the piece commitment, fr32 padding and the sha256-trunc254 binary tree, streamed.
+//! - [`commp`](mod@commp): the piece commitment, fr32 padding and the sha256-trunc254 binary tree, streamed.
 //! - [`cid`]: CIDv1, the v1 piece CID (`baga6ea4sea…`) and the FRC-0069 v2 piece CID
 //!   (`bafkzcib…`), strictly parsed.
 //! - [`FilecoinBackend`]: [`DaBackend`] over one of two [`Transport`]s. Every `get` recomputes
