@@ -147,6 +147,8 @@ struct Inner {
     chain_id: u64,
     executor: Executor,
     precompiles: Arc<AivmPrecompileSet>,
+    /// The model store behind the precompiles, synced before each block is committed.
+    models: Arc<ModelStore>,
     state: RwLock<State>,
     head: RwLock<Head>,
     pool: Mutex<Mempool>,
@@ -232,7 +234,8 @@ impl Node {
         let models_existed = models_dir.is_dir();
         let models =
             ModelStore::open(&models_dir).map_err(|e| SequencerError::Store(format!("model store: {e}")))?;
-        let precompiles = Arc::new(model_precompiles(Arc::new(models)));
+        let models = Arc::new(models);
+        let precompiles = Arc::new(model_precompiles(Arc::clone(&models)));
         let executor = Executor::new(chain_id).with_precompiles((*precompiles).clone());
 
         let head = match store.head_number()? {
@@ -322,6 +325,7 @@ impl Node {
                 chain_id,
                 executor,
                 precompiles,
+                models,
                 state: RwLock::new(state),
                 head: RwLock::new(head),
                 store,
@@ -606,7 +610,13 @@ impl Node {
         let snapshot = (interval > 0 && block.header.number.is_multiple_of(interval))
             .then(|| crate::snapshot::encode(&state, block.header.number));
         let meta: Vec<(&str, &[u8])> = snapshot.iter().map(|s| ("snapshot", s.as_slice())).collect();
-        if let Err(e) = inner.store.commit_block(&block, &meta) {
+        // Chunks and verdicts the block wrote reach the disk before the block that needs them.
+        let committed = inner
+            .models
+            .sync()
+            .map_err(|e| SequencerError::Store(format!("model store: {e}")))
+            .and_then(|()| inner.store.commit_block(&block, &meta));
+        if let Err(e) = committed {
             // The in-memory state is now ahead of the store: nothing may be served from it.
             inner.stopped.store(true, Ordering::SeqCst);
             return Err(e);

@@ -211,12 +211,14 @@ pub enum StoreError {
 pub struct ModelStore {
     dir: Option<PathBuf>,
     inner: RwLock<Inner>,
+    /// Files written since the last [`ModelStore::sync`].
+    unsynced: std::sync::Mutex<Vec<PathBuf>>,
 }
 
 impl ModelStore {
     /// A store that lives in memory only.
     pub fn in_memory() -> Self {
-        Self { dir: None, inner: RwLock::new(Inner::default()) }
+        Self { dir: None, inner: RwLock::new(Inner::default()), unsynced: Default::default() }
     }
 
     /// A store persisted in `dir` (created if needed); records already there are loaded.
@@ -247,7 +249,7 @@ impl ModelStore {
             inner.records.insert(id, record);
         }
         tracing::debug!(target: "aivm::store", dir = %dir.display(), verified = inner.records.len(), "opened model store");
-        Ok(Self { dir: Some(dir.to_owned()), inner: RwLock::new(inner) })
+        Ok(Self { dir: Some(dir.to_owned()), inner: RwLock::new(inner), unsynced: Default::default() })
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -259,12 +261,40 @@ impl ModelStore {
     }
 
     /// Writes `bytes` to `path` atomically: a temporary file in the same directory, then rename.
-    fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    /// Not synced here (a sync per chunk would cost more than STORE_CHUNK's gas pays for): the
+    /// path is remembered for the next [`ModelStore::sync`], which the node calls before it
+    /// commits the block that wrote it.
+    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
         static N: AtomicU64 = AtomicU64::new(0);
         let tmp =
             path.with_extension(format!("tmp.{}.{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
         std::fs::write(&tmp, bytes).map_err(|source| StoreError::Io { path: tmp.clone(), source })?;
-        std::fs::rename(&tmp, path).map_err(|source| StoreError::Io { path: path.to_owned(), source })
+        std::fs::rename(&tmp, path).map_err(|source| StoreError::Io { path: path.to_owned(), source })?;
+        self.unsynced.lock().unwrap_or_else(|e| e.into_inner()).push(path.to_owned());
+        Ok(())
+    }
+
+    /// Makes every file written since the last call durable (fsync of each file and of the
+    /// store's directories), so that a block committed after it never refers to chunks or
+    /// verdicts a power loss could take back. A no-op for an in-memory store.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        let Some(dir) = &self.dir else { return Ok(()) };
+        let paths = std::mem::take(&mut *self.unsynced.lock().unwrap_or_else(|e| e.into_inner()));
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let sync = |p: &Path| {
+            std::fs::File::open(p)
+                .and_then(|f| f.sync_all())
+                .map_err(|source| StoreError::Io { path: p.to_owned(), source })
+        };
+        for p in &paths {
+            sync(p)?;
+        }
+        for sub in [CHUNKS_DIR, VERIFIED_DIR] {
+            sync(&dir.join(sub))?;
+        }
+        Ok(())
     }
 
     /// Stores a chunk under its keccak256 and returns the hash. Idempotent.
@@ -274,7 +304,7 @@ impl ModelStore {
             Some(dir) => {
                 let path = dir.join(CHUNKS_DIR).join(hex::encode(hash));
                 if !path.is_file() {
-                    Self::write_atomic(&path, data)?;
+                    self.write_atomic(&path, data)?;
                 }
             }
             None => {
@@ -384,7 +414,7 @@ impl ModelStore {
         if let Some(dir) = &self.dir {
             let path = dir.join(VERIFIED_DIR).join(format!("{}.json", hex::encode(p.content_id)));
             if !path.is_file() {
-                Self::write_atomic(&path, &serde_json::to_vec(&record).expect("a record serializes"))?;
+                self.write_atomic(&path, &serde_json::to_vec(&record).expect("a record serializes"))?;
             }
         }
         let mut inner = self.write();
@@ -498,5 +528,29 @@ mod tests {
         let mem = ModelStore::in_memory();
         assert_eq!(mem.put_chunk(b"x").unwrap(), keccak256(b"x"));
         assert_eq!(mem.chunk(&keccak256(b"x")).unwrap().as_ref(), b"x");
+        assert!(mem.sync().is_ok());
+    }
+
+    #[test]
+    fn sync_makes_the_writes_since_the_last_sync_durable_once() {
+        let dir = std::env::temp_dir().join(format!("aivm-store-sync-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = ModelStore::open(&dir).unwrap();
+        store.put_chunk(b"a").unwrap();
+        store.put_chunk(b"b").unwrap();
+        // An idempotent put of a chunk already on disk writes nothing new.
+        store.put_chunk(b"a").unwrap();
+        assert_eq!(store.unsynced.lock().unwrap().len(), 2);
+        store.sync().unwrap();
+        assert!(store.unsynced.lock().unwrap().is_empty());
+        // A file that vanished before its sync is an error naming it, not a silent success.
+        store.put_chunk(b"c").unwrap();
+        let c = dir.join(CHUNKS_DIR).join(hex::encode(keccak256(b"c")));
+        std::fs::remove_file(&c).unwrap();
+        match store.sync() {
+            Err(StoreError::Io { path, .. }) => assert_eq!(path, c),
+            other => panic!("expected an I/O error, got {other:?}"),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
