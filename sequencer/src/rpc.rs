@@ -254,6 +254,11 @@ fn block_by_id(node: &Node, id: BlockId) -> Result<Option<Arc<StoredBlock>>, Err
     }
 }
 
+/// `BLOCKHASH` for calls and traces: the stored header's hash, zero for a block not stored.
+fn block_hashes(n: &Node) -> impl Fn(u64) -> B256 + '_ {
+    |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default()
+}
+
 fn call_env<'a>(
     node: &Node,
     state: &'a State,
@@ -459,7 +464,7 @@ fn trace_included(
     index: usize,
     opts: &alloy::rpc::types::trace::geth::GethDebugTracingOptions,
 ) -> Result<alloy::rpc::types::trace::geth::GethTrace, ErrorObjectOwned> {
-    let hash_of = |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+    let hash_of = block_hashes(n);
     let h = &block.header;
     let env = CallEnv {
         state: pre,
@@ -604,8 +609,7 @@ pub fn module(node: Node) -> RpcModule<Node> {
     });
     blocking!("eth_createAccessList", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
-        let hash_of =
-            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        let hash_of = block_hashes(n);
         n.with_state(|state, head| {
             if !matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
                 check_state_block(n, head, block)?;
@@ -623,8 +627,7 @@ pub fn module(node: Node) -> RpcModule<Node> {
             seq.optional_next()?;
         let opts = opts.unwrap_or_default();
         let overrides = opts.state_overrides.clone();
-        let hash_of =
-            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        let hash_of = block_hashes(n);
         n.with_state(|state, head| {
             check_state_block(n, head, block)?;
             let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
@@ -659,8 +662,7 @@ pub fn module(node: Node) -> RpcModule<Node> {
     });
     blocking!("eth_call", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
-        let hash_of =
-            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        let hash_of = block_hashes(n);
         n.with_state(|state, head| {
             check_state_block(n, head, block)?;
             let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
@@ -673,8 +675,7 @@ pub fn module(node: Node) -> RpcModule<Node> {
     });
     blocking!("eth_estimateGas", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
-        let hash_of =
-            |num: u64| n.store().header(num).ok().flatten().map(|h| h.hash_slow()).unwrap_or_default();
+        let hash_of = block_hashes(n);
         n.with_state(|state, head| {
             if !matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
                 check_state_block(n, head, block)?;
