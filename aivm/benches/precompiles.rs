@@ -148,16 +148,7 @@ fn report(what: &str, gas: u64, latency: Duration) {
 
 /// Stores the chunks of both files and returns the VERIFY input.
 fn publish(store: &ModelStore, kind: u8, parent: B256, id: B256, files: [&[u8]; 2]) -> Vec<u8> {
-    let mut hashes = Vec::new();
-    let mut config_chunks = 0;
-    for (i, f) in files.iter().enumerate() {
-        for c in f.chunks(DEFAULT_CHUNK_SIZE) {
-            hashes.push(store.put_chunk(c).unwrap());
-            if i == 0 {
-                config_chunks += 1;
-            }
-        }
-    }
+    let (hashes, config_chunks) = store.put_files(files, DEFAULT_CHUNK_SIZE).unwrap();
     IAivmPrecompiles::verifyCall {
         contentId: id,
         kind,

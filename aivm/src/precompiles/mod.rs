@@ -261,14 +261,7 @@ pub(crate) mod test_utils {
         files: [&[u8]; 2],
         chunk: usize,
     ) -> Vec<u8> {
-        let mut hashes = Vec::new();
-        let mut config_chunks = 0;
-        for (i, f) in files.iter().enumerate() {
-            for c in f.chunks(chunk) {
-                hashes.push(store.put_chunk(c).unwrap());
-                config_chunks += u32::from(i == 0);
-            }
-        }
+        let (hashes, config_chunks) = store.put_files(files, chunk).unwrap();
         IAivmPrecompiles::verifyCall {
             contentId: id,
             kind,

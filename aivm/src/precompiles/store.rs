@@ -297,6 +297,21 @@ impl ModelStore {
         Ok(())
     }
 
+    /// Stores the files of a publication (`[config, weights]`) cut into chunks of
+    /// `chunk_size` bytes, as their uploads would; returns the chunk hashes in order and how many
+    /// of them are the config's — the `chunkHashes` and `configChunks` of its announcement.
+    pub fn put_files(&self, files: [&[u8]; 2], chunk_size: usize) -> Result<(Vec<B256>, u32), StoreError> {
+        let mut hashes = Vec::new();
+        let mut config_chunks = 0;
+        for (i, file) in files.iter().enumerate() {
+            for c in file.chunks(chunk_size.max(1)) {
+                hashes.push(self.put_chunk(c)?);
+                config_chunks += u32::from(i == 0);
+            }
+        }
+        Ok((hashes, config_chunks))
+    }
+
     /// Stores a chunk under its keccak256 and returns the hash. Idempotent.
     pub fn put_chunk(&self, data: &[u8]) -> Result<B256, StoreError> {
         let hash = keccak256(data);
