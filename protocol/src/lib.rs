@@ -6,6 +6,7 @@ pub mod deposit;
 pub mod dev;
 mod error;
 pub mod output;
+pub mod rollup;
 pub mod withdrawal;
 
 pub use error::{ProtocolError, Result};
