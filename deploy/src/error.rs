@@ -53,6 +53,17 @@ pub enum DeployError {
         #[source]
         source: std::io::Error,
     },
+    /// A devnet service could not be started.
+    #[error("could not start {name} ({path}): {source}")]
+    Spawn {
+        /// Which service.
+        name: &'static str,
+        /// The binary.
+        path: String,
+        /// What failed.
+        #[source]
+        source: std::io::Error,
+    },
     /// JSON encoding of the address manifest.
     #[error(transparent)]
     Json(#[from] serde_json::Error),

@@ -5,11 +5,11 @@ use crate::{DeployError, Result};
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use temporis_contracts::{BatchInbox, InferenceMarket, ModelMarketplace, ModelNFT, OutputOracle, Portal};
 
 /// Rollup and market parameters the contracts are deployed with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeployConfig {
     /// L2 blocks between two output proposals.
@@ -58,7 +58,7 @@ impl DeployConfig {
 }
 
 /// Addresses of the deployed contracts (the `contracts` object of `addresses.json`).
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Deployment {
     /// `ModelNFT`.
@@ -76,6 +76,18 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// The L1 deployment made of its two parts.
+    pub fn from_parts(apps: MarketplaceDeployment, rollup: RollupDeployment) -> Self {
+        Self {
+            model_nft: apps.model_nft,
+            marketplace: apps.marketplace,
+            inference_market: apps.inference_market,
+            batch_inbox: rollup.batch_inbox,
+            output_oracle: rollup.output_oracle,
+            portal: rollup.portal,
+        }
+    }
+
     /// `(name, address)` pairs in a stable order, for printing.
     pub fn entries(&self) -> [(&'static str, Address); 6] {
         [
@@ -108,6 +120,43 @@ pub(crate) fn contract_err(contract: &'static str) -> impl FnOnce(alloy::contrac
 /// `batcher` posts batches, `proposer` proposes outputs, `challenger` arbitrates inference
 /// disputes and stands in for the dispute game, `treasury` collects fees.
 pub async fn deploy_all(rpc_url: &str, config: &DeployConfig) -> Result<Deployment> {
+    let apps = deploy_marketplace(rpc_url, config).await?;
+    let rollup = deploy_rollup(rpc_url, config).await?;
+    Ok(Deployment::from_parts(apps, rollup))
+}
+
+/// The dapp contracts (deployable unchanged on either layer).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarketplaceDeployment {
+    /// `ModelNFT`.
+    pub model_nft: Address,
+    /// `ModelMarketplace`.
+    pub marketplace: Address,
+    /// `InferenceMarket`.
+    pub inference_market: Address,
+}
+
+/// The rollup's L1 contracts.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollupDeployment {
+    /// `BatchInbox`.
+    pub batch_inbox: Address,
+    /// `OutputOracle`.
+    pub output_oracle: Address,
+    /// `Portal`.
+    pub portal: Address,
+    /// The L1 block the `OutputOracle` was deployed in (its starting timestamp is this block's);
+    /// the rollup starts here.
+    pub l1_start: temporis_protocol::rollup::BlockId,
+    /// Timestamp of `l1_start`: the L2 genesis timestamp.
+    pub l1_start_time: u64,
+}
+
+/// `ModelNFT`, `ModelMarketplace` and `InferenceMarket` with the devnet roles, on the chain at
+/// `rpc_url` (the L1 or the L2: the contracts are the same).
+pub async fn deploy_marketplace(rpc_url: &str, config: &DeployConfig) -> Result<MarketplaceDeployment> {
     let p = provider_for(rpc_url, Role::Admin)?;
     let admin = Role::Admin.address();
     let treasury = Role::Treasury.address();
@@ -143,6 +192,13 @@ pub async fn deploy_all(rpc_url: &str, config: &DeployConfig) -> Result<Deployme
     .await
     .map_err(contract_err("InferenceMarket"))?
     .address();
+    Ok(MarketplaceDeployment { model_nft, marketplace, inference_market })
+}
+
+/// `BatchInbox`, `OutputOracle` and `Portal` on the L1 at `rpc_url`.
+pub async fn deploy_rollup(rpc_url: &str, config: &DeployConfig) -> Result<RollupDeployment> {
+    let p = provider_for(rpc_url, Role::Admin)?;
+    let admin = Role::Admin.address();
 
     let batch_inbox = *BatchInbox::deploy(&p, admin, Role::Batcher.address(), admin)
         .await
@@ -172,5 +228,11 @@ pub async fn deploy_all(rpc_url: &str, config: &DeployConfig) -> Result<Deployme
     let portal =
         *Portal::deploy(&p, output_oracle, admin, admin).await.map_err(contract_err("Portal"))?.address();
 
-    Ok(Deployment { model_nft, marketplace, inference_market, batch_inbox, output_oracle, portal })
+    Ok(RollupDeployment {
+        batch_inbox,
+        output_oracle,
+        portal,
+        l1_start: temporis_protocol::rollup::BlockId { number: head, hash: head_block.header.hash },
+        l1_start_time: head_block.header.timestamp,
+    })
 }

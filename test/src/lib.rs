@@ -62,7 +62,8 @@ impl Devnet {
         let datadir = std::env::temp_dir().join(format!("temporis-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&datadir);
         let mut child = Command::new(devnet_bin()?)
-            .args(["--l1.port", &port.to_string(), "--da.port", &da_port.to_string(), "--anvil.path"])
+            .args(["--l1.port", &port.to_string(), "--da.port", &da_port.to_string(), "--l1-only"])
+            .args(["--l1.block-time", "0", "--anvil.path"])
             .arg(tool("anvil")?)
             .arg("--datadir")
             .arg(&datadir)
