@@ -42,12 +42,39 @@ fn devnet_bin() -> Result<PathBuf> {
     Ok(bin)
 }
 
-/// A running `temporis-devnet` (anvil + deployed contracts), killed on drop.
+/// What a test's devnet runs.
+#[derive(Debug, Clone, Default)]
+pub struct DevnetOptions {
+    /// Only anvil, the contracts and the DA server (`--l1-only`).
+    pub l1_only: bool,
+    /// Seconds between L1 blocks (0: automine).
+    pub l1_block_time: u64,
+    /// No follower.
+    pub no_follower: bool,
+}
+
+impl DevnetOptions {
+    /// The L1 alone, mining a block per transaction (the L1 dapp flows).
+    pub fn l1_only() -> Self {
+        Self { l1_only: true, l1_block_time: 0, no_follower: true }
+    }
+
+    /// The whole stack: L1 with 1 s blocks, sequencer with batcher and proposer, follower.
+    pub fn full() -> Self {
+        Self { l1_only: false, l1_block_time: 1, no_follower: false }
+    }
+}
+
+/// A running `temporis-devnet`, killed on drop.
 #[derive(Debug)]
 pub struct Devnet {
     child: Child,
     /// The L1 JSON-RPC URL.
     pub rpc_url: String,
+    /// The sequencer's JSON-RPC URL (none with `l1_only`).
+    pub l2_url: Option<String>,
+    /// The follower's JSON-RPC URL.
+    pub follower_url: Option<String>,
     /// Parsed `addresses.json` the devnet wrote.
     pub manifest: serde_json::Value,
     /// The devnet's data directory (removed on drop).
@@ -55,15 +82,29 @@ pub struct Devnet {
 }
 
 impl Devnet {
-    /// Starts a devnet on a free port and waits until its contracts are deployed.
+    /// Starts an L1-only devnet on a free port and waits until its contracts are deployed.
     pub fn start() -> Result<Self> {
+        Self::start_with(&DevnetOptions::l1_only())
+    }
+
+    /// Starts a devnet on free ports and waits until it prints `ready`.
+    pub fn start_with(opts: &DevnetOptions) -> Result<Self> {
         let port = free_port()?;
         let da_port = free_port()?;
         let datadir = std::env::temp_dir().join(format!("temporis-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&datadir);
-        let mut child = Command::new(devnet_bin()?)
-            .args(["--l1.port", &port.to_string(), "--da.port", &da_port.to_string(), "--l1-only"])
-            .args(["--l1.block-time", "0", "--anvil.path"])
+        let mut cmd = Command::new(devnet_bin()?);
+        cmd.args(["--l1.port", &port.to_string(), "--da.port", &da_port.to_string()])
+            .args(["--l1.block-time", &opts.l1_block_time.to_string()])
+            .args(["--l2.port", &free_port()?.to_string(), "--follower.port", &free_port()?.to_string()]);
+        if opts.l1_only {
+            cmd.arg("--l1-only");
+        }
+        if opts.no_follower {
+            cmd.arg("--no-follower");
+        }
+        let mut child = cmd
+            .arg("--anvil.path")
             .arg(tool("anvil")?)
             .arg("--datadir")
             .arg(&datadir)
@@ -82,17 +123,19 @@ impl Devnet {
                 }
             }
         });
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + Duration::from_secs(180);
         loop {
             if rx.recv_timeout(Duration::from_millis(200)).is_ok() {
                 break;
             }
             if let Some(status) = child.try_wait()? {
+                dump_logs(&datadir);
                 bail!("temporis-devnet exited early with {status}");
             }
             if Instant::now() > deadline {
                 let _ = child.kill();
-                bail!("temporis-devnet did not become ready within 120 s");
+                dump_logs(&datadir);
+                bail!("temporis-devnet did not become ready within 180 s");
             }
         }
         let manifest_path = datadir.join("addresses.json");
@@ -100,7 +143,38 @@ impl Devnet {
             &std::fs::read_to_string(&manifest_path)
                 .with_context(|| format!("reading {}", manifest_path.display()))?,
         )?;
-        Ok(Self { child, rpc_url: format!("http://127.0.0.1:{port}"), manifest, datadir })
+        let url = |key: &str| manifest["l2"][key].as_str().map(str::to_owned);
+        Ok(Self {
+            child,
+            rpc_url: format!("http://127.0.0.1:{port}"),
+            l2_url: url("rpcUrl"),
+            follower_url: url("followerUrl"),
+            manifest,
+            datadir,
+        })
+    }
+
+    /// Address of a contract deployed on the L2 (`l2.contracts.<key>`).
+    pub fn l2_contract(&self, key: &str) -> Result<Address> {
+        let s = self.manifest["l2"]["contracts"][key]
+            .as_str()
+            .with_context(|| format!("no L2 contract {key}"))?;
+        Ok(Address::from_str(s)?)
+    }
+
+    /// A `cast` bound to the sequencer.
+    pub fn l2_cast(&self) -> Result<Cast> {
+        Ok(Cast { bin: tool("cast")?, rpc_url: self.l2_url.clone().context("the devnet runs no L2")? })
+    }
+
+    /// A `cast` bound to the follower.
+    pub fn follower_cast(&self) -> Result<Cast> {
+        Ok(Cast { bin: tool("cast")?, rpc_url: self.follower_url.clone().context("the devnet runs no follower")? })
+    }
+
+    /// The log file of a devnet service (`sequencer`, `follower`).
+    pub fn log(&self, service: &str) -> PathBuf {
+        self.datadir.join("logs").join(format!("{service}.log"))
     }
 
     /// Address of a deployed contract by its key in `addresses.json` (`contracts.<key>`).
@@ -127,6 +201,39 @@ impl Devnet {
     /// A `cast` bound to this devnet.
     pub fn cast(&self) -> Result<Cast> {
         Ok(Cast { bin: tool("cast")?, rpc_url: self.rpc_url.clone() })
+    }
+}
+
+/// Prints the tail of every service log of a devnet data directory (on a failed start).
+pub fn dump_logs(datadir: &Path) {
+    let Ok(dir) = std::fs::read_dir(datadir.join("logs")) else { return };
+    for entry in dir.flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(40).collect();
+        eprintln!("---- {} (last {} lines)", entry.path().display(), tail.len());
+        for line in tail.into_iter().rev() {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// Polls `f` every 250 ms until it returns `Some`, or fails after `timeout` naming `what`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Result<Option<T>>) -> Result<T> {
+    let deadline = Instant::now() + timeout;
+    let mut last_err = None;
+    loop {
+        match f() {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => {}
+            Err(e) => last_err = Some(e),
+        }
+        if Instant::now() > deadline {
+            match last_err {
+                Some(e) => bail!("timed out after {timeout:?} waiting for {what} (last error: {e:#})"),
+                None => bail!("timed out after {timeout:?} waiting for {what}"),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
     }
 }
 
@@ -219,6 +326,21 @@ impl Cast {
     /// `cast balance` in wei.
     pub fn balance(&self, who: Address) -> Result<U256> {
         Ok(U256::from_str(&self.run(&["balance", &who.to_string()])?)?)
+    }
+
+    /// The RPC URL this cast talks to.
+    pub fn rpc_url(&self) -> &str {
+        &self.rpc_url
+    }
+
+    /// `cast` with any arguments (`--rpc-url` appended), stdout trimmed.
+    pub fn raw(&self, args: &[&str]) -> Result<String> {
+        self.run(args)
+    }
+
+    /// A JSON-RPC call whose result is parsed as JSON.
+    pub fn rpc_json(&self, method: &str, params: &[&str]) -> Result<serde_json::Value> {
+        Ok(serde_json::from_str(&self.rpc(method, params)?)?)
     }
 
     /// `cast rpc` with raw params (e.g. `evm_increaseTime`).
