@@ -17,6 +17,7 @@ use alloy::{
     },
 };
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
+use std::collections::{HashMap, HashSet, hash_map::Entry};
 
 /// Version byte at the head of a batch body.
 pub const BATCH_VERSION: u8 = 0x01;
@@ -95,7 +96,9 @@ impl Batch {
                     parent_timestamp: prev.timestamp,
                 });
             }
-            if b.l1_origin_number != prev.l1_origin_number && Some(b.l1_origin_number) != prev.l1_origin_number.checked_add(1) {
+            if b.l1_origin_number != prev.l1_origin_number
+                && Some(b.l1_origin_number) != prev.l1_origin_number.checked_add(1)
+            {
                 return Err(BatchError::BadOriginStep {
                     number: b.number,
                     origin: b.l1_origin_number,
@@ -157,12 +160,22 @@ impl Batch {
         let overflow = |field| BatchError::InvalidField { field, reason: "overflows u64".into() };
         first_number.checked_add(block_count as u64 - 1).ok_or_else(|| overflow("block_count"))?;
         let mut blocks = Vec::with_capacity(block_count);
-        blocks.push(BatchBlock { number: first_number, timestamp: first_timestamp, l1_origin_number: first_origin, txs: Vec::new() });
+        blocks.push(BatchBlock {
+            number: first_number,
+            timestamp: first_timestamp,
+            l1_origin_number: first_origin,
+            txs: Vec::new(),
+        });
         let mut timestamp = first_timestamp;
         for i in 1..block_count {
             let delta = r.uvarint("timestamp_delta")?;
             timestamp = timestamp.checked_add(delta).ok_or_else(|| overflow("timestamp_delta"))?;
-            blocks.push(BatchBlock { number: first_number + i as u64, timestamp, l1_origin_number: 0, txs: Vec::new() });
+            blocks.push(BatchBlock {
+                number: first_number + i as u64,
+                timestamp,
+                l1_origin_number: 0,
+                txs: Vec::new(),
+            });
         }
         let origin_bits = r.bits(block_count - 1, "origin_bits")?;
         let mut origin = first_origin;
@@ -181,7 +194,10 @@ impl Batch {
             counts.push(n);
         }
         if total > r.remaining() {
-            return Err(BatchError::InvalidField { field: "block_tx_count", reason: format!("{total} txs in {} bytes", r.remaining()) });
+            return Err(BatchError::InvalidField {
+                field: "block_tx_count",
+                reason: format!("{total} txs in {} bytes", r.remaining()),
+            });
         }
         let mut txs = Columns::read(&mut r, total, cfg.chain_id)?.into_iter();
         if r.remaining() != 0 {
@@ -204,8 +220,15 @@ struct Columns {
     protected: Vec<bool>,
     r: Vec<u8>,
     s: Vec<u8>,
-    to: Vec<u8>,
-    values: Vec<u8>,
+    /// Per call: 0 for an address not seen before in the batch (then in `to_new`), or the
+    /// 1-based index of the address in order of first appearance.
+    to_refs: Vec<u8>,
+    to_new: Vec<u8>,
+    /// Where each distinct recipient first appeared (its 1-based index).
+    to_index: HashMap<Address, u64>,
+    /// Values as `mantissa × 10^exponent`: the exponents, one byte each.
+    value_exponents: Vec<u8>,
+    value_mantissas: Vec<u8>,
     nonces: Vec<u8>,
     gas_limits: Vec<u8>,
     /// Legacy and EIP-2930 txs.
@@ -214,6 +237,7 @@ struct Columns {
     max_priority_fees: Vec<u8>,
     /// EIP-1559 and EIP-7702 txs.
     max_fees: Vec<u8>,
+    data_lengths: Vec<u8>,
     data: Vec<u8>,
     /// EIP-2930, EIP-1559 and EIP-7702 txs.
     access_lists: Vec<u8>,
@@ -222,6 +246,7 @@ struct Columns {
 }
 
 /// The fields common to all tx types, as the columns hold them.
+#[derive(Clone, Copy)]
 struct Common<'a> {
     sig: &'a Signature,
     to: TxKind,
@@ -250,7 +275,11 @@ impl Columns {
             return Err(BatchError::NonCanonicalTx { block, index });
         }
         let check_chain = |got: u64| {
-            if got == chain_id { Ok(()) } else { Err(BatchError::WrongChainId { block, index, expected: chain_id, got }) }
+            if got == chain_id {
+                Ok(())
+            } else {
+                Err(BatchError::WrongChainId { block, index, expected: chain_id, got })
+            }
         };
         match &tx {
             TxEnvelope::Legacy(s) => {
@@ -261,7 +290,14 @@ impl Columns {
                 self.types.push(TY_LEGACY);
                 self.protected.push(t.chain_id.is_some());
                 put_uvarint_u128(&mut self.gas_prices, t.gas_price);
-                self.common(Common { sig: s.signature(), to: t.to, value: t.value, nonce: t.nonce, gas_limit: t.gas_limit, input: &t.input });
+                self.common(Common {
+                    sig: s.signature(),
+                    to: t.to,
+                    value: t.value,
+                    nonce: t.nonce,
+                    gas_limit: t.gas_limit,
+                    input: &t.input,
+                });
             }
             TxEnvelope::Eip2930(s) => {
                 let t = s.tx();
@@ -269,7 +305,14 @@ impl Columns {
                 self.types.push(TY_EIP2930);
                 put_uvarint_u128(&mut self.gas_prices, t.gas_price);
                 put_access_list(&mut self.access_lists, &t.access_list);
-                self.common(Common { sig: s.signature(), to: t.to, value: t.value, nonce: t.nonce, gas_limit: t.gas_limit, input: &t.input });
+                self.common(Common {
+                    sig: s.signature(),
+                    to: t.to,
+                    value: t.value,
+                    nonce: t.nonce,
+                    gas_limit: t.gas_limit,
+                    input: &t.input,
+                });
             }
             TxEnvelope::Eip1559(s) => {
                 let t = s.tx();
@@ -278,7 +321,14 @@ impl Columns {
                 put_uvarint_u128(&mut self.max_priority_fees, t.max_priority_fee_per_gas);
                 put_uvarint_u128(&mut self.max_fees, t.max_fee_per_gas);
                 put_access_list(&mut self.access_lists, &t.access_list);
-                self.common(Common { sig: s.signature(), to: t.to, value: t.value, nonce: t.nonce, gas_limit: t.gas_limit, input: &t.input });
+                self.common(Common {
+                    sig: s.signature(),
+                    to: t.to,
+                    value: t.value,
+                    nonce: t.nonce,
+                    gas_limit: t.gas_limit,
+                    input: &t.input,
+                });
             }
             TxEnvelope::Eip7702(s) => {
                 let t = s.tx();
@@ -319,13 +369,23 @@ impl Columns {
             TxKind::Create => self.creation.push(true),
             TxKind::Call(to) => {
                 self.creation.push(false);
-                self.to.extend_from_slice(to.as_slice());
+                let next = self.to_index.len() as u64 + 1;
+                match self.to_index.entry(to) {
+                    Entry::Occupied(e) => put_uvarint(&mut self.to_refs, *e.get()),
+                    Entry::Vacant(e) => {
+                        e.insert(next);
+                        self.to_refs.push(0);
+                        self.to_new.extend_from_slice(to.as_slice());
+                    }
+                }
             }
         }
-        put_uvarint_u256(&mut self.values, c.value);
+        let (mantissa, exponent) = decimal(c.value);
+        self.value_exponents.push(exponent);
+        put_uvarint_u256(&mut self.value_mantissas, mantissa);
         put_uvarint(&mut self.nonces, c.nonce);
         put_uvarint(&mut self.gas_limits, c.gas_limit);
-        put_uvarint(&mut self.data, c.input.len() as u64);
+        put_uvarint(&mut self.data_lengths, c.input.len() as u64);
         self.data.extend_from_slice(c.input);
     }
 
@@ -338,13 +398,16 @@ impl Columns {
         for col in [
             self.r,
             self.s,
-            self.to,
-            self.values,
+            self.to_refs,
+            self.to_new,
+            self.value_exponents,
+            self.value_mantissas,
             self.nonces,
             self.gas_limits,
             self.gas_prices,
             self.max_priority_fees,
             self.max_fees,
+            self.data_lengths,
             self.data,
             self.access_lists,
             self.authorizations,
@@ -381,7 +444,10 @@ impl Columns {
                     eip7702 += 1;
                 }
                 other => {
-                    return Err(BatchError::InvalidField { field: "tx_types", reason: format!("tx type {other:#04x} is not batched") });
+                    return Err(BatchError::InvalidField {
+                        field: "tx_types",
+                        reason: format!("tx type {other:#04x} is not batched"),
+                    });
                 }
             }
         }
@@ -391,10 +457,45 @@ impl Columns {
         let sig_r = r.bytes(n * 32, "sig_r")?;
         let sig_s = r.bytes(n * 32, "sig_s")?;
         let calls = creation.iter().filter(|c| !**c).count();
-        let tos = r.bytes(calls * 20, "to")?;
+        let mut refs = Vec::with_capacity(calls);
+        let mut new_count = 0usize;
+        for _ in 0..calls {
+            // A reference can only name an address that appeared before it.
+            let k = r.count(new_count, "to_refs")?;
+            if k == 0 {
+                new_count += 1;
+            }
+            refs.push(k);
+        }
+        let mut table = Vec::with_capacity(new_count);
+        let mut seen = HashSet::with_capacity(new_count);
+        for _ in 0..new_count {
+            let a = r.address("to_new")?;
+            if !seen.insert(a) {
+                return Err(BatchError::InvalidField {
+                    field: "to_new",
+                    reason: format!("{a} listed twice: later uses must refer to it"),
+                });
+            }
+            table.push(a);
+        }
+        let mut next_new = 0;
+        let tos: Vec<Address> = refs
+            .into_iter()
+            .map(|k| {
+                if k == 0 {
+                    next_new += 1;
+                    table[next_new - 1]
+                } else {
+                    table[k - 1]
+                }
+            })
+            .collect();
+        let exponents = r.bytes(n, "value_exponents")?;
         let mut values = Vec::with_capacity(n);
-        for _ in 0..n {
-            values.push(r.uvarint_u256("value")?);
+        for &e in exponents {
+            let m = r.uvarint_u256("value_mantissas")?;
+            values.push(undecimal(m, e)?);
         }
         let mut nonces = Vec::with_capacity(n);
         for _ in 0..n {
@@ -416,9 +517,12 @@ impl Columns {
         for _ in 0..with_1559_fees {
             max_fees.push(r.uvarint_u128("max_fee_per_gas")?);
         }
-        let mut data = Vec::with_capacity(n);
+        let mut lengths = Vec::with_capacity(n);
         for _ in 0..n {
-            let len = r.count(r.remaining(), "data_length")?;
+            lengths.push(r.count(r.remaining(), "data_lengths")?);
+        }
+        let mut data = Vec::with_capacity(n);
+        for len in lengths {
             data.push(Bytes::copy_from_slice(r.bytes(len, "data")?));
         }
         let mut access_lists = Vec::with_capacity(with_access_list);
@@ -437,32 +541,47 @@ impl Columns {
                 let y_parity = r.u8("authorization_y_parity")?;
                 let ar = r.u256_fixed("authorization_r")?;
                 let as_ = r.u256_fixed("authorization_s")?;
-                list.push(SignedAuthorization::new_unchecked(Authorization { chain_id, address, nonce }, y_parity, ar, as_));
+                list.push(SignedAuthorization::new_unchecked(
+                    Authorization { chain_id, address, nonce },
+                    y_parity,
+                    ar,
+                    as_,
+                ));
             }
             auth_lists.push(list);
         }
 
-        let (mut gas_prices, mut tips, mut max_fees) = (gas_prices.into_iter(), tips.into_iter(), max_fees.into_iter());
-        let (mut access_lists, mut auth_lists, mut protected) = (access_lists.into_iter(), auth_lists.into_iter(), protected.into_iter());
-        let mut tos = tos.chunks_exact(20).map(Address::from_slice);
+        let (mut gas_prices, mut tips, mut max_fees) =
+            (gas_prices.into_iter(), tips.into_iter(), max_fees.into_iter());
+        let (mut access_lists, mut auth_lists, mut protected) =
+            (access_lists.into_iter(), auth_lists.into_iter(), protected.into_iter());
+        let mut tos = tos.into_iter();
         let mut out = Vec::with_capacity(n);
         // The iterators were sized from the same `types`, so `next()` cannot run dry; the
         // `expect`s state that invariant rather than handle input.
         const SIZED: &str = "column sized from tx_types";
         for i in 0..n {
-            let sig = Signature::new(U256::from_be_slice(&sig_r[i * 32..][..32]), U256::from_be_slice(&sig_s[i * 32..][..32]), y_parity[i]);
+            let sig = Signature::new(
+                U256::from_be_slice(&sig_r[i * 32..][..32]),
+                U256::from_be_slice(&sig_s[i * 32..][..32]),
+                y_parity[i],
+            );
             let to = if creation[i] { TxKind::Create } else { TxKind::Call(tos.next().expect(SIZED)) };
             let (value, nonce, gas_limit, input) = (values[i], nonces[i], gas_limits[i], data[i].clone());
             let env: TxEnvelope = match types[i] {
                 TY_LEGACY => {
                     let chain_id = protected.next().expect(SIZED).then_some(chain_id);
                     let gas_price = gas_prices.next().expect(SIZED);
-                    TxLegacy { chain_id, nonce, gas_price, gas_limit, to, value, input }.into_signed(sig).into()
+                    TxLegacy { chain_id, nonce, gas_price, gas_limit, to, value, input }
+                        .into_signed(sig)
+                        .into()
                 }
                 TY_EIP2930 => {
                     let gas_price = gas_prices.next().expect(SIZED);
                     let access_list = access_lists.next().expect(SIZED);
-                    TxEip2930 { chain_id, nonce, gas_price, gas_limit, to, value, access_list, input }.into_signed(sig).into()
+                    TxEip2930 { chain_id, nonce, gas_price, gas_limit, to, value, access_list, input }
+                        .into_signed(sig)
+                        .into()
                 }
                 TY_EIP1559 => TxEip1559 {
                     chain_id,
@@ -479,7 +598,10 @@ impl Columns {
                 .into(),
                 _ => {
                     let TxKind::Call(to) = to else {
-                        return Err(BatchError::InvalidField { field: "contract_creation_bits", reason: format!("tx {i} is an EIP-7702 tx, which cannot create") });
+                        return Err(BatchError::InvalidField {
+                            field: "contract_creation_bits",
+                            reason: format!("tx {i} is an EIP-7702 tx, which cannot create"),
+                        });
                     };
                     TxEip7702 {
                         chain_id,
@@ -528,4 +650,69 @@ fn read_access_list(r: &mut Reader<'_>) -> Result<AccessList> {
         items.push(AccessListItem { address, storage_keys });
     }
     Ok(AccessList(items))
+}
+
+/// `v = mantissa × 10^exponent` with the mantissa not a multiple of 10 (0 = 0 × 10^0).
+///
+/// Amounts people send are round in decimal (0.25 ETH = 25 × 10^16 wei): the mantissa and a
+/// one-byte exponent take 2–3 bytes where the binary value takes 8, and a compressor does not
+/// see decimal roundness in binary. Unround values cost one byte more than their varint.
+fn decimal(v: U256) -> (U256, u8) {
+    if v.is_zero() {
+        return (v, 0);
+    }
+    let mut e = 0u8;
+    if let Ok(mut small) = u128::try_from(v) {
+        while small % 10 == 0 {
+            small /= 10;
+            e += 1;
+        }
+        return (U256::from(small), e);
+    }
+    let (mut m, ten) = (v, U256::from(10u8));
+    while (m % ten).is_zero() {
+        m /= ten;
+        e += 1;
+    }
+    (m, e)
+}
+
+/// The largest exponent whose power of ten fits in a U256 (10^77 < 2^256 < 10^78).
+const MAX_DECIMAL_EXPONENT: u8 = 77;
+
+fn undecimal(m: U256, e: u8) -> Result<U256> {
+    let bad = |reason: String| BatchError::InvalidField { field: "value", reason };
+    if e > MAX_DECIMAL_EXPONENT {
+        return Err(bad(format!("exponent {e} over {MAX_DECIMAL_EXPONENT}")));
+    }
+    let ten = U256::from(10u8);
+    if m.is_zero() {
+        return if e == 0 { Ok(m) } else { Err(bad("zero with a non-zero exponent".into())) };
+    }
+    if (m % ten).is_zero() {
+        return Err(bad("mantissa is a multiple of 10".into()));
+    }
+    m.checked_mul(ten.pow(U256::from(e))).ok_or_else(|| bad(format!("{m} × 10^{e} overflows 256 bits")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_values() {
+        for (v, m, e) in
+            [(0u128, 0u128, 0u8), (1, 1, 0), (10, 1, 1), (250_000_000_000_000_000, 25, 16), (1234, 1234, 0)]
+        {
+            assert_eq!(decimal(U256::from(v)), (U256::from(m), e));
+            assert_eq!(undecimal(U256::from(m), e).unwrap(), U256::from(v));
+        }
+        let big = U256::from(10u8).pow(U256::from(77u8));
+        assert_eq!(decimal(big), (U256::from(1u8), 77));
+        assert_eq!(decimal(U256::MAX), (U256::MAX, 0));
+        assert!(undecimal(U256::from(2u8), 77).is_err(), "2 × 10^77 overflows");
+        assert!(undecimal(U256::from(10u8), 0).is_err(), "non-canonical mantissa");
+        assert!(undecimal(U256::ZERO, 1).is_err(), "non-canonical zero");
+        assert!(undecimal(U256::from(1u8), 78).is_err());
+    }
 }

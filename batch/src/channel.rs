@@ -45,7 +45,8 @@ impl Channel {
         for (i, data) in self.data.chunks(chunk).enumerate() {
             let mut payload = Vec::with_capacity(1 + FRAME_OVERHEAD + data.len());
             payload.push(DERIVATION_VERSION);
-            Frame { channel_id: self.id, number: i as u16, data, is_last: i + 1 == frames }.write(&mut payload);
+            Frame { channel_id: self.id, number: i as u16, data, is_last: i + 1 == frames }
+                .write(&mut payload);
             out.push(payload);
         }
         Ok(out)
@@ -87,7 +88,13 @@ pub struct ChannelReader {
 impl ChannelReader {
     /// A reader with these limits.
     pub fn new(limits: DecodeLimits) -> Self {
-        Self { limits, open: VecDeque::new(), read: HashSet::new(), read_order: VecDeque::new(), ready: Vec::new() }
+        Self {
+            limits,
+            open: VecDeque::new(),
+            read: HashSet::new(),
+            read_order: VecDeque::new(),
+            ready: Vec::new(),
+        }
     }
 
     /// The reader's limits.
@@ -138,13 +145,21 @@ impl ChannelReader {
                     return Err(BatchError::DuplicateFrame { channel: id.to_string(), frame: frame.number });
                 }
                 if frame.number > expected {
-                    return Err(BatchError::FrameOutOfOrder { channel: id.to_string(), expected, got: frame.number });
+                    return Err(BatchError::FrameOutOfOrder {
+                        channel: id.to_string(),
+                        expected,
+                        got: frame.number,
+                    });
                 }
                 pos
             }
             None => {
                 if frame.number != 0 {
-                    return Err(BatchError::FrameOutOfOrder { channel: id.to_string(), expected: 0, got: frame.number });
+                    return Err(BatchError::FrameOutOfOrder {
+                        channel: id.to_string(),
+                        expected: 0,
+                        got: frame.number,
+                    });
                 }
                 while self.open.len() >= self.limits.max_open_channels.max(1) {
                     if let Some(old) = self.open.pop_front() {
@@ -158,7 +173,10 @@ impl ChannelReader {
         let pending = &mut self.open[pos];
         if pending.data.len() + frame.data.len() > self.limits.max_channel_size {
             self.open.remove(pos);
-            return Err(BatchError::ChannelTooLarge { channel: id.to_string(), max: self.limits.max_channel_size });
+            return Err(BatchError::ChannelTooLarge {
+                channel: id.to_string(),
+                max: self.limits.max_channel_size,
+            });
         }
         pending.data.extend_from_slice(frame.data);
         if !frame.is_last {
@@ -167,7 +185,10 @@ impl ChannelReader {
                 Some(n) => pending.next = n,
                 None => {
                     self.open.remove(pos);
-                    return Err(BatchError::TooManyFrames { frames: usize::from(u16::MAX) + 2, max: usize::from(u16::MAX) + 1 });
+                    return Err(BatchError::TooManyFrames {
+                        frames: usize::from(u16::MAX) + 2,
+                        max: usize::from(u16::MAX) + 1,
+                    });
                 }
             }
             return Ok(None);

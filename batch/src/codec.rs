@@ -140,7 +140,10 @@ impl<'a> Reader<'a> {
     pub(crate) fn count(&mut self, max: usize, field: &'static str) -> Result<usize> {
         let n = self.uvarint(field)?;
         if n > max as u64 {
-            return Err(BatchError::InvalidField { field, reason: format!("count {n} over the bound {max}") });
+            return Err(BatchError::InvalidField {
+                field,
+                reason: format!("count {n} over the bound {max}"),
+            });
         }
         Ok(n as usize)
     }
@@ -153,7 +156,7 @@ impl<'a> Reader<'a> {
         for i in 0..n {
             out.push(bytes[i / 8] >> (i % 8) & 1 == 1);
         }
-        if n % 8 != 0 && bytes[n / 8] >> (n % 8) != 0 {
+        if !n.is_multiple_of(8) && bytes[n / 8] >> (n % 8) != 0 {
             return Err(BatchError::InvalidField { field, reason: "padding bits set".into() });
         }
         Ok(out)

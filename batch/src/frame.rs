@@ -107,7 +107,10 @@ mod tests {
         assert_eq!(&out[17..23], &[0, 2, 0, 0, 0, 3]);
         assert_eq!(&out[23..], b"xyz\x01");
         let frames = parse_payload(&out).unwrap();
-        assert_eq!(frames, vec![Frame { channel_id: ChannelId([0xab; 16]), number: 2, data: b"xyz", is_last: true }]);
+        assert_eq!(
+            frames,
+            vec![Frame { channel_id: ChannelId([0xab; 16]), number: 2, data: b"xyz", is_last: true }]
+        );
     }
 
     #[test]
@@ -120,7 +123,10 @@ mod tests {
         let mut bad = out.clone();
         *bad.last_mut().unwrap() = 2;
         assert_eq!(parse_payload(&bad), Err(BatchError::BadIsLast { index: 0, value: 2 }));
-        assert!(matches!(parse_payload(&out[..out.len() - 1]), Err(BatchError::TruncatedFrame { index: 0, .. })));
+        assert!(matches!(
+            parse_payload(&out[..out.len() - 1]),
+            Err(BatchError::TruncatedFrame { index: 0, .. })
+        ));
         // A length field pointing past the end (u32::MAX) must not overflow.
         let mut huge = out.clone();
         huge[19..23].copy_from_slice(&u32::MAX.to_be_bytes());

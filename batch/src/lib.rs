@@ -12,8 +12,8 @@ pub use batch::{BATCH_VERSION, Batch, BatchBlock};
 pub use channel::{Channel, ChannelReader};
 pub use compression::Compression;
 pub use config::{
-    BatchConfig, ChannelConfig, DEFAULT_MAX_CHANNEL_SIZE, DEFAULT_MAX_DECOMPRESSED_SIZE, DEFAULT_MAX_OPEN_CHANNELS,
-    DEFAULT_MAX_PAYLOAD_SIZE, DecodeLimits,
+    BatchConfig, ChannelConfig, DEFAULT_MAX_CHANNEL_SIZE, DEFAULT_MAX_DECOMPRESSED_SIZE,
+    DEFAULT_MAX_OPEN_CHANNELS, DEFAULT_MAX_PAYLOAD_SIZE, DecodeLimits,
 };
 pub use error::{BatchError, Result};
 pub use frame::{ChannelId, Frame};

@@ -48,7 +48,10 @@ fn frame_size_limits() {
     assert_eq!(out, vec![b]);
     // Over 65 536 frames is refused.
     let big = Channel::new(vec![0; 70_000]);
-    assert!(matches!(big.payloads(2 + FRAME_OVERHEAD), Err(BatchError::TooManyFrames { frames: 70_000, .. })));
+    assert!(matches!(
+        big.payloads(2 + FRAME_OVERHEAD),
+        Err(BatchError::TooManyFrames { frames: 70_000, .. })
+    ));
 }
 
 #[test]
@@ -162,6 +165,10 @@ fn decompression_bombs_are_refused() {
         for p in &payloads {
             last = r.push(p);
         }
-        assert_eq!(last, Err(BatchError::DecompressedTooLarge { max: temporis_batch::DEFAULT_MAX_DECOMPRESSED_SIZE }), "{algo:?}");
+        assert_eq!(
+            last,
+            Err(BatchError::DecompressedTooLarge { max: temporis_batch::DEFAULT_MAX_DECOMPRESSED_SIZE }),
+            "{algo:?}"
+        );
     }
 }

@@ -56,9 +56,15 @@ impl Rng {
         Address::from(a)
     }
 
-    /// An amount as people send them: four significant digits, 10^12..10^18 wei.
+    /// An amount as people send them: mostly round (one to four significant digits,
+    /// 10^12..10^18 wei), and three in ten arbitrary (a whole balance, a price computed by a
+    /// contract) below 10^19 wei.
     pub(crate) fn amount(&mut self) -> U256 {
-        U256::from(1 + self.below(9999)) * U256::from(10u64).pow(U256::from(12 + self.below(7)))
+        if self.below(10) < 3 {
+            return U256::from(self.below(10_000_000_000_000_000_000));
+        }
+        let digits = [10, 100, 1000, 10_000][self.below(4) as usize];
+        U256::from(1 + self.below(digits - 1)) * U256::from(10u64).pow(U256::from(12 + self.below(7)))
     }
 }
 
@@ -86,7 +92,8 @@ pub(crate) fn every_type(chain_id: u64) -> Vec<Bytes> {
         AccessListItem { address: to, storage_keys: vec![B256::repeat_byte(1), B256::repeat_byte(2)] },
         AccessListItem { address: Address::repeat_byte(9), storage_keys: vec![] },
     ]);
-    let auth = Authorization { chain_id: U256::from(chain_id), address: Address::repeat_byte(0x77), nonce: 6 };
+    let auth =
+        Authorization { chain_id: U256::from(chain_id), address: Address::repeat_byte(0x77), nonce: 6 };
     let auth_sig = dev_signer(2).sign_hash_sync(&auth.signature_hash()).expect("sign");
     let any_chain = Authorization { chain_id: U256::ZERO, address: Address::repeat_byte(0x78), nonce: 0 };
     let any_sig = dev_signer(3).sign_hash_sync(&any_chain.signature_hash()).expect("sign");
@@ -189,7 +196,8 @@ impl Wallets {
                 if i < 10 {
                     dev_signer(i)
                 } else {
-                    PrivateKeySigner::from_bytes(&keccak256(format!("temporis-batch bench account {i}"))).expect("key")
+                    PrivateKeySigner::from_bytes(&keccak256(format!("temporis-batch bench account {i}")))
+                        .expect("key")
                 }
             })
             .collect();
@@ -246,7 +254,11 @@ fn build(
             }
         })
         .collect();
-    Batch { parent_hash: keccak256(seed.to_be_bytes()), l1_origin_hash: keccak256((seed + 1).to_be_bytes()), blocks }
+    Batch {
+        parent_hash: keccak256(seed.to_be_bytes()),
+        l1_origin_hash: keccak256((seed + 1).to_be_bytes()),
+        blocks,
+    }
 }
 
 /// A wallet's EIP-1559 fees for `base_fee`: a tip from a few common choices, and the usual
@@ -340,11 +352,17 @@ pub(crate) fn marketplace_mix(shape: Shape) -> Batch {
             let call = ModelMarketplace::listCall { tokenId: token_id, currency: Address::ZERO, price };
             (market, U256::ZERO, 120_000 + rng.below(20_000), call.abi_encode())
         } else if roll < 55 {
-            let call = ModelMarketplace::buyCall { tokenId: token_id, currency: Address::ZERO, maxPrice: price };
+            let call =
+                ModelMarketplace::buyCall { tokenId: token_id, currency: Address::ZERO, maxPrice: price };
             (market, price, 180_000 + rng.below(40_000), call.abi_encode())
         } else if roll < 65 {
             let expiry = U256::from(1_764_000_000 + rng.below(30 * 86_400));
-            let call = ModelMarketplace::makeOfferCall { tokenId: token_id, currency: Address::ZERO, amount: price, expiry };
+            let call = ModelMarketplace::makeOfferCall {
+                tokenId: token_id,
+                currency: Address::ZERO,
+                amount: price,
+                expiry,
+            };
             (market, price, 150_000 + rng.below(20_000), call.abi_encode())
         } else {
             (rng.address(), rng.amount(), 21_000, Vec::new())

@@ -9,7 +9,9 @@ use alloy::{
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
 use proptest::prelude::*;
 use std::sync::OnceLock;
-use temporis_batch::{Batch, BatchBlock, BatchConfig, ChannelConfig, ChannelReader, Compression, DecodeLimits};
+use temporis_batch::{
+    Batch, BatchBlock, BatchConfig, ChannelConfig, ChannelReader, Compression, DecodeLimits,
+};
 
 const CFG: BatchConfig = BatchConfig::new(CHAIN_ID);
 
@@ -94,7 +96,11 @@ proptest! {
 }
 
 fn arb_u256() -> impl Strategy<Value = U256> {
-    prop_oneof![Just(U256::ZERO), any::<u64>().prop_map(U256::from), any::<[u64; 4]>().prop_map(U256::from_limbs)]
+    prop_oneof![
+        Just(U256::ZERO),
+        any::<u64>().prop_map(U256::from),
+        any::<[u64; 4]>().prop_map(U256::from_limbs)
+    ]
 }
 
 fn arb_to() -> impl Strategy<Value = TxKind> {
@@ -103,9 +109,11 @@ fn arb_to() -> impl Strategy<Value = TxKind> {
 
 fn arb_access_list() -> impl Strategy<Value = AccessList> {
     proptest::collection::vec(
-        (any::<[u8; 20]>(), proptest::collection::vec(any::<[u8; 32]>(), 0..3)).prop_map(|(a, keys)| AccessListItem {
-            address: Address::from(a),
-            storage_keys: keys.into_iter().map(B256::from).collect(),
+        (any::<[u8; 20]>(), proptest::collection::vec(any::<[u8; 32]>(), 0..3)).prop_map(|(a, keys)| {
+            AccessListItem {
+                address: Address::from(a),
+                storage_keys: keys.into_iter().map(B256::from).collect(),
+            }
         }),
         0..3,
     )
@@ -132,19 +140,21 @@ fn arb_fields() -> impl Strategy<Value = Fields> {
         (0u8..3, any::<bool>(), any::<u64>(), any::<u64>(), any::<u128>(), any::<u128>()),
         (arb_to(), arb_u256(), proptest::collection::vec(any::<u8>(), 0..80), arb_access_list(), 0usize..10),
     )
-        .prop_map(|((ty, protected, nonce, gas_limit, fee, tip), (to, value, input, access_list, key))| Fields {
-            ty,
-            protected,
-            nonce,
-            gas_limit,
-            fee,
-            tip,
-            to,
-            value,
-            input,
-            access_list,
-            key,
-        })
+        .prop_map(
+            |((ty, protected, nonce, gas_limit, fee, tip), (to, value, input, access_list, key))| Fields {
+                ty,
+                protected,
+                nonce,
+                gas_limit,
+                fee,
+                tip,
+                to,
+                value,
+                input,
+                access_list,
+                key,
+            },
+        )
 }
 
 fn sign(f: Fields) -> Bytes {

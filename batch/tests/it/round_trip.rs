@@ -6,7 +6,9 @@ use alloy::{
     eips::eip2718::{Decodable2718, Encodable2718},
 };
 use alloy_primitives::{B256, Bytes, keccak256};
-use temporis_batch::{Batch, BatchBlock, BatchConfig, BatchError, ChannelConfig, ChannelReader, Compression, DecodeLimits};
+use temporis_batch::{
+    Batch, BatchBlock, BatchConfig, BatchError, ChannelConfig, ChannelReader, Compression, DecodeLimits,
+};
 
 const CFG: BatchConfig = BatchConfig::new(CHAIN_ID);
 
@@ -25,7 +27,12 @@ fn assert_round_trip(b: &Batch) {
     let decoded = Batch::decode_body(&body, &CFG).unwrap();
     assert_eq!(&decoded, b);
     assert_eq!(decoded.encode_body(&CFG).unwrap(), body, "re-encoding gives the same body");
-    for compression in [Compression::None, Compression::Brotli { level: 5 }, Compression::DEFAULT, Compression::Zstd { level: 3 }] {
+    for compression in [
+        Compression::None,
+        Compression::Brotli { level: 5 },
+        Compression::DEFAULT,
+        Compression::Zstd { level: 3 },
+    ] {
         let cfg = ChannelConfig::new(CHAIN_ID).with_compression(compression);
         let mut reader = ChannelReader::new(DecodeLimits::new(CHAIN_ID));
         let mut out = Vec::new();
@@ -35,7 +42,8 @@ fn assert_round_trip(b: &Batch) {
         assert_eq!(out.len(), 1, "{compression:?}");
         assert_eq!(&out[0], b, "{compression:?}");
     }
-    for (ours, theirs) in decoded.blocks.iter().flat_map(|b| &b.txs).zip(b.blocks.iter().flat_map(|b| &b.txs)) {
+    for (ours, theirs) in decoded.blocks.iter().flat_map(|b| &b.txs).zip(b.blocks.iter().flat_map(|b| &b.txs))
+    {
         let a = TxEnvelope::decode_2718(&mut ours.as_ref()).unwrap();
         assert_eq!(*a.tx_hash(), keccak256(theirs));
         assert_eq!(a.encoded_2718(), theirs.to_vec());
@@ -82,7 +90,11 @@ fn wrong_chain_id_is_refused() {
             // The pre-EIP-155 legacy tx names no chain: valid on any chain.
             assert!(got.is_ok());
         } else {
-            assert_eq!(got, Err(BatchError::WrongChainId { block: 1, index: 0, expected: CHAIN_ID, got: CHAIN_ID + 1 }), "tx {index}");
+            assert_eq!(
+                got,
+                Err(BatchError::WrongChainId { block: 1, index: 0, expected: CHAIN_ID, got: CHAIN_ID + 1 }),
+                "tx {index}"
+            );
         }
     }
 }
