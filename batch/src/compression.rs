@@ -14,9 +14,12 @@ pub const COMPRESSION_BROTLI: u8 = 0x01;
 /// Channel compression byte of a zstd channel.
 pub const COMPRESSION_ZSTD: u8 = 0x02;
 
-/// Brotli window (log2 bytes). 24 is brotli's largest standard window (16 MiB): batches are
-/// compressed whole, and repeats (addresses, calldata shapes) are found across the channel.
-const BROTLI_LGWIN: u32 = 24;
+/// Largest brotli window (log2 bytes): 24 is brotli's largest standard window (16 MiB), so
+/// repeats (addresses, calldata shapes) are found across a whole channel.
+const BROTLI_MAX_LGWIN: u32 = 24;
+/// Smallest window we ask for: below the input size a window only costs matches; above it,
+/// it only costs the encoder time to set up (a 16 MiB window for a 20 KB batch).
+const BROTLI_MIN_LGWIN: u32 = 16;
 
 /// How a channel is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,7 +74,11 @@ impl Compression {
         match self {
             Self::None => out.extend_from_slice(data),
             Self::Brotli { level } => {
-                let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, level, BROTLI_LGWIN);
+                // The smallest window that holds the whole input: the same output as the
+                // largest window, without its set-up cost on small batches.
+                let lgwin =
+                    (usize::BITS - data.len().leading_zeros()).clamp(BROTLI_MIN_LGWIN, BROTLI_MAX_LGWIN);
+                let mut w = brotli::CompressorWriter::new(&mut out, 64 * 1024, level, lgwin);
                 w.write_all(data).map_err(err)?;
                 w.flush().map_err(err)?;
             }
