@@ -54,6 +54,15 @@ impl Compression {
         }
     }
 
+    /// The algorithm's name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Brotli { .. } => "brotli",
+            Self::Zstd { .. } => "zstd",
+        }
+    }
+
     /// Checks the level is in the algorithm's range.
     pub fn validate(self) -> Result<()> {
         match self {
@@ -70,7 +79,7 @@ impl Compression {
         self.validate()?;
         let mut out = Vec::with_capacity(data.len() / 2 + 16);
         out.push(self.id());
-        let err = |e: std::io::Error| BatchError::Compress { algo: self, reason: e.to_string() };
+        let err = |e: std::io::Error| BatchError::Compress { algo: self.name(), reason: e.to_string() };
         match self {
             Self::None => out.extend_from_slice(data),
             Self::Brotli { level } => {
@@ -122,7 +131,7 @@ pub fn decompress(channel: &[u8], max: usize) -> Result<Vec<u8>> {
             Err(e) => Err(e),
         },
     };
-    read.map_err(|e| BatchError::Decompress { algo, reason: e.to_string() })?;
+    read.map_err(|e| BatchError::Decompress { algo: algo.name(), reason: e.to_string() })?;
     if out.len() > max {
         return Err(BatchError::DecompressedTooLarge { max });
     }

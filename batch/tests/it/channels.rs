@@ -147,9 +147,9 @@ fn channel_size_limit() {
     assert_eq!(r.open_channels(), 0, "the channel is dropped");
     // The encoder refuses what such a reader would drop.
     let small = ChannelConfig { max_channel_size: 600, ..cfg };
-    assert!(matches!(b.encode(&small), Err(BatchError::ChannelTooLarge { .. })));
+    assert!(matches!(b.encode(&small), Err(BatchError::BatchTooLarge { what: "channel", max: 600, .. })));
     let small = ChannelConfig { max_decompressed_size: 600, ..cfg };
-    assert!(matches!(b.encode(&small), Err(BatchError::DecompressedTooLarge { max: 600 })));
+    assert!(matches!(b.encode(&small), Err(BatchError::BatchTooLarge { what: "body", max: 600, .. })));
 }
 
 #[test]
