@@ -154,7 +154,7 @@ fn malformed_bodies_name_their_error() {
     let mut v = body.clone();
     v[0] = 0x02;
     assert_eq!(dec(&v), Err(BatchError::UnknownBatchVersion(0x02)));
-    let mut v = body.clone();
+    let mut v = body;
     v.push(0);
     assert_eq!(dec(&v), Err(BatchError::TrailingBytes(1)));
     assert_eq!(dec(&[]), Err(BatchError::Truncated { field: "batch_version" }));
@@ -184,7 +184,7 @@ fn a_creating_eip7702_tx_is_refused_by_the_decoder() {
     // Prefix: version 1 + three one-byte varints (1, 1, 1) + two hashes + block count (1) +
     // tx count (1), then 6 type bytes, then the parity bits byte, then the creation bits byte.
     let creation = 1 + 3 + 64 + 1 + 1 + 6 + 1;
-    let mut v = body.clone();
+    let mut v = body;
     assert_eq!(v[creation] & (1 << 5), 0);
     v[creation] |= 1 << 5;
     assert!(matches!(
