@@ -18,6 +18,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 use std::collections::{HashMap, HashSet, hash_map::Entry};
+use tracing::debug;
 
 /// Version byte at the head of a batch body.
 pub const BATCH_VERSION: u8 = 0x01;
@@ -85,7 +86,17 @@ impl Batch {
                 max: cfg.max_channel_size,
             });
         }
-        Ok(Channel::new(data))
+        let channel = Channel::new(data);
+        debug!(
+            target: "batch::encode",
+            channel = %channel.id,
+            blocks = self.blocks.len(),
+            txs = self.tx_count(),
+            body = body.len(),
+            bytes = channel.data.len(),
+            "channel built"
+        );
+        Ok(channel)
     }
 
     /// Checks the block sequence rules: at least one block, consecutive numbers,

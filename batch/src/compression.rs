@@ -107,33 +107,74 @@ impl Compression {
 /// Inflates channel bytes (`id ‖ compressed`) into at most `max` bytes.
 pub fn decompress(channel: &[u8], max: usize) -> Result<Vec<u8>> {
     let (&id, body) = channel.split_first().ok_or(BatchError::EmptyChannel)?;
-    let algo = match id {
-        COMPRESSION_NONE => Compression::None,
-        COMPRESSION_BROTLI => Compression::Brotli { level: 0 },
-        COMPRESSION_ZSTD => Compression::Zstd { level: 1 },
-        other => return Err(BatchError::UnknownCompression(other)),
-    };
+    match id {
+        COMPRESSION_NONE if body.len() > max => Err(BatchError::DecompressedTooLarge { max }),
+        COMPRESSION_NONE => Ok(body.to_vec()),
+        COMPRESSION_BROTLI => brotli_decompress(body, max),
+        // zstd's decoder refuses windows over 2^27 by default, which bounds its own memory.
+        COMPRESSION_ZSTD => zstd_decompress(body, max),
+        other => Err(BatchError::UnknownCompression(other)),
+    }
+}
+
+/// Output is produced in steps of this many bytes, so memory follows the output, not a claim.
+const OUT_STEP: usize = 64 * 1024;
+
+/// One brotli stream, standard windows only (at most 2^24: the large-window extension would let
+/// a stream make the decoder allocate up to 1 GiB of ring buffer), nothing after it.
+fn brotli_decompress(input: &[u8], max: usize) -> Result<Vec<u8>> {
+    use brotli::{BrotliDecompressStream, BrotliResult, BrotliState, HeapAlloc, HuffmanCode};
+    let fail = |reason: &str| BatchError::Decompress { algo: "brotli", reason: reason.into() };
+    let mut state = BrotliState::new_strict(
+        HeapAlloc::<u8>::new(0),
+        HeapAlloc::<u32>::new(0),
+        HeapAlloc::<HuffmanCode>::new(HuffmanCode::default()),
+    );
+    let (mut avail_in, mut in_offset, mut total_out) = (input.len(), 0usize, 0usize);
     let mut out = Vec::new();
-    let limit = max as u64 + 1;
-    let read = match algo {
-        Compression::None => {
-            if body.len() > max {
-                return Err(BatchError::DecompressedTooLarge { max });
-            }
-            return Ok(body.to_vec());
+    let mut buf = vec![0u8; OUT_STEP];
+    loop {
+        let (mut avail_out, mut out_offset) = (buf.len(), 0usize);
+        let result = BrotliDecompressStream(
+            &mut avail_in,
+            &mut in_offset,
+            input,
+            &mut avail_out,
+            &mut out_offset,
+            &mut buf,
+            &mut total_out,
+            &mut state,
+        );
+        if out.len() + out_offset > max {
+            return Err(BatchError::DecompressedTooLarge { max });
         }
-        Compression::Brotli { .. } => {
-            brotli::Decompressor::new(body, 16 * 1024).take(limit).read_to_end(&mut out)
+        out.extend_from_slice(&buf[..out_offset]);
+        match result {
+            BrotliResult::NeedsMoreOutput => {}
+            BrotliResult::ResultSuccess if avail_in == 0 => return Ok(out),
+            BrotliResult::ResultSuccess => return Err(fail("bytes after the end of the stream")),
+            BrotliResult::NeedsMoreInput => return Err(fail("the stream ends early")),
+            BrotliResult::ResultFailure => return Err(fail("corrupt stream")),
         }
-        Compression::Zstd { .. } => match zstd::stream::read::Decoder::with_buffer(body) {
-            // A single frame: data after it is refused below instead of being read as another.
-            Ok(d) => d.single_frame().take(limit).read_to_end(&mut out),
-            Err(e) => Err(e),
-        },
-    };
-    read.map_err(|e| BatchError::Decompress { algo: algo.name(), reason: e.to_string() })?;
+    }
+}
+
+/// One zstd frame, nothing after it.
+fn zstd_decompress(input: &[u8], max: usize) -> Result<Vec<u8>> {
+    let fail = |e: std::io::Error| BatchError::Decompress { algo: "zstd", reason: e.to_string() };
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(input).map_err(fail)?.single_frame();
+    let mut out = Vec::new();
+    (&mut decoder).take(max as u64 + 1).read_to_end(&mut out).map_err(fail)?;
     if out.len() > max {
         return Err(BatchError::DecompressedTooLarge { max });
+    }
+    // With a buffered input, the decoder consumes exactly the frame's bytes.
+    let rest = decoder.finish();
+    if !rest.is_empty() {
+        return Err(BatchError::Decompress {
+            algo: "zstd",
+            reason: format!("{} bytes after the frame", rest.len()),
+        });
     }
     Ok(out)
 }
@@ -167,8 +208,20 @@ mod tests {
         assert_eq!(decompress(&[], 10), Err(BatchError::EmptyChannel));
         assert_eq!(decompress(&[0x09, 1, 2], 10), Err(BatchError::UnknownCompression(0x09)));
         assert!(matches!(decompress(&[COMPRESSION_ZSTD, 1, 2, 3], 10), Err(BatchError::Decompress { .. })));
-        let mut c = Compression::Brotli { level: 5 }.compress(&[7u8; 1000]).unwrap();
-        c.truncate(c.len() - 2);
-        assert!(matches!(decompress(&c, 10_000), Err(BatchError::Decompress { .. })));
+        for algo in [Compression::Brotli { level: 5 }, Compression::Zstd { level: 3 }] {
+            let c = algo.compress(&[7u8; 1000]).unwrap();
+            let mut cut = c.clone();
+            cut.truncate(c.len() - 2);
+            assert!(
+                matches!(decompress(&cut, 10_000), Err(BatchError::Decompress { .. })),
+                "{algo:?} truncated"
+            );
+            let mut longer = c.clone();
+            longer.extend_from_slice(b"tail");
+            assert!(
+                matches!(decompress(&longer, 10_000), Err(BatchError::Decompress { .. })),
+                "{algo:?} trailing bytes"
+            );
+        }
     }
 }
