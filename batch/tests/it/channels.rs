@@ -172,3 +172,20 @@ fn decompression_bombs_are_refused() {
         );
     }
 }
+
+#[test]
+fn bad_compression_levels_are_config_errors() {
+    let b = sample(1);
+    for compression in
+        [Compression::Brotli { level: 12 }, Compression::Zstd { level: 0 }, Compression::Zstd { level: 23 }]
+    {
+        let cfg = ChannelConfig::new(CHAIN_ID).with_compression(compression);
+        assert!(matches!(b.encode(&cfg), Err(BatchError::Config(_))), "{compression:?}");
+    }
+}
+
+#[test]
+fn unknown_channel_compression_is_refused() {
+    let payloads = Channel::new(vec![0x07, 1, 2, 3]).payloads(1000).unwrap();
+    assert_eq!(reader().push(&payloads[0]), Err(BatchError::UnknownCompression(0x07)));
+}
