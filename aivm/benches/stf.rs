@@ -9,11 +9,12 @@
 use std::time::Instant;
 
 use alloy::consensus::transaction::Recovered;
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::consensus::{SignableTransaction, TxEip1559};
 use alloy::network::TxSignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolConstructor};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use op_alloy_consensus::OpTxEnvelope;
 use temporis_aivm::{BlockInput, BlockOutcome, ExecOptions, Executor, State};
 
 alloy::sol! {
@@ -38,7 +39,7 @@ fn key(i: u64) -> PrivateKeySigner {
     PrivateKeySigner::from_bytes(&B256::from(bytes)).expect("valid key")
 }
 
-fn sign(key: &PrivateKeySigner, nonce: u64, to: TxKind, input: Bytes, gas: u64) -> Recovered<TxEnvelope> {
+fn sign(key: &PrivateKeySigner, nonce: u64, to: TxKind, input: Bytes, gas: u64) -> Recovered<OpTxEnvelope> {
     let mut tx = TxEip1559 {
         chain_id: CHAIN_ID,
         nonce,
@@ -72,7 +73,7 @@ fn run(
     executor: &Executor,
     state: &mut State,
     number: u64,
-    txs: &[Recovered<TxEnvelope>],
+    txs: &[Recovered<OpTxEnvelope>],
     options: ExecOptions,
 ) -> BlockOutcome {
     let start = Instant::now();
