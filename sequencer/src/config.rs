@@ -219,6 +219,8 @@ pub struct SequencerConfig {
     pub gas_limit: u64,
     /// Fee recipient.
     pub coinbase: alloy_primitives::Address,
+    /// L1 data fee scalars and batcher hash the L1 attributes deposits carry.
+    pub fee_params: temporis_protocol::l1::FeeParams,
 }
 
 /// Mempool settings.
@@ -287,6 +289,7 @@ impl Config {
                 block_time,
                 gas_limit: cli.sequencer.gas_limit.or(file.sequencer.gas_limit).unwrap_or(DEFAULT_GAS_LIMIT),
                 coinbase: cli.sequencer.coinbase.or(file.sequencer.coinbase).unwrap_or_default(),
+                fee_params: temporis_protocol::l1::FeeParams::default(),
             },
             txpool: TxPoolConfig {
                 account_slots: cli
