@@ -313,8 +313,9 @@ pub fn call(
         let l1_fee = request_l1_fee(env, &tx);
         if !l1_fee.is_zero() {
             let db = CallDb::new(env.state, env.overrides, env.block_hash);
-            let balance =
-                revm::DatabaseRef::basic_ref(&db, tx.caller).map_err(|e| match e {})?.map_or(U256::ZERO, |a| a.balance);
+            let balance = revm::DatabaseRef::basic_ref(&db, tx.caller)
+                .map_err(|e| match e {})?
+                .map_or(U256::ZERO, |a| a.balance);
             let needed = U256::from(tx.gas_limit)
                 .saturating_mul(U256::from(tx.gas_price))
                 .saturating_add(tx.value)

@@ -9,8 +9,8 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
-use alloy::consensus::transaction::Recovered;
 use alloy::consensus::Transaction;
+use alloy::consensus::transaction::Recovered;
 use alloy_primitives::map::{AddressMap, B256Map};
 use alloy_primitives::{Address, B256};
 use op_alloy_consensus::OpTxEnvelope;

@@ -12,11 +12,11 @@ use alloy::consensus::constants::EMPTY_OMMER_ROOT_HASH;
 use alloy::consensus::constants::EMPTY_ROOT_HASH;
 use alloy::consensus::transaction::{Recovered, SignerRecoverable};
 use alloy::consensus::{Header, Transaction, TxEnvelope, TxType};
-use op_alloy_consensus::OpTxEnvelope;
 use alloy::eips::eip1559::BaseFeeParams;
 use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy::eips::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use op_alloy_consensus::OpTxEnvelope;
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx;
 use temporis_aivm::precompiles::model_precompiles;
 use temporis_aivm::precompiles::store::ModelStore;
@@ -27,7 +27,9 @@ use temporis_protocol::l1::{L1BlockInfo, L1BlockValues, L1Epoch, block_system_tx
 use tokio::sync::broadcast;
 
 use crate::config::{Config, MAX_TX_SIZE};
-use crate::genesis::{dev_genesis, genesis_block, parse_genesis, with_model_registry, with_rollup_predeploys};
+use crate::genesis::{
+    dev_genesis, genesis_block, parse_genesis, with_model_registry, with_rollup_predeploys,
+};
 use crate::mempool::{Mempool, PoolError, PoolTx};
 use crate::store::{ChainStore, L1Origin, StoredBlock};
 use crate::{Result, SequencerError};
@@ -196,7 +198,10 @@ impl L1Cursor {
 
     /// The origin, sequence number and user deposits of the next L2 block at `timestamp`, and
     /// whether it takes the next queued L1 block; none before any L1 block is known or due.
-    fn next(&self, timestamp: u64) -> Option<(L1BlockInfo, u64, &[temporis_protocol::deposit::DepositLog], bool)> {
+    fn next(
+        &self,
+        timestamp: u64,
+    ) -> Option<(L1BlockInfo, u64, &[temporis_protocol::deposit::DepositLog], bool)> {
         let queued = self.queue.front();
         match (self.origin, next_origin(queued.map(|e| &e.info), timestamp, self.seq)) {
             (_, (true, seq)) => queued.map(|e| (e.info, seq, e.deposits.as_slice(), true)),
@@ -657,7 +662,8 @@ impl Node {
         }
         // With the L1 data fee at the head's L1 values (the block that includes it checks again
         // at its own).
-        let l1_fee = temporis_aivm::l1fee::L1FeeParams::from_state(&state).fee(&recovered.inner().encoded_2718());
+        let l1_fee =
+            temporis_aivm::l1fee::L1FeeParams::from_state(&state).fee(&recovered.inner().encoded_2718());
         let cost = U256::from(gas) * U256::from(recovered.max_fee_per_gas()) + recovered.value() + l1_fee;
         if balance < cost {
             return Err(SubmitError::InsufficientFunds { balance, cost });

@@ -24,12 +24,12 @@ use jsonrpsee::server::{
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use op_alloy_consensus::{OpReceipt, OpReceiptEnvelope, OpTxEnvelope};
 use op_alloy_rpc_types::{L1BlockInfo, OpTransactionReceipt, Transaction};
-use temporis_aivm::l1fee::L1FeeParams;
-use temporis_protocol::chain::L1_BLOCK_PREDEPLOY;
-use temporis_protocol::l1::L1BlockValues;
 use revm::context_interface::result::ExecutionResult;
 use serde_json::{Value, json};
 use temporis_aivm::State;
+use temporis_aivm::l1fee::L1FeeParams;
+use temporis_protocol::chain::L1_BLOCK_PREDEPLOY;
+use temporis_protocol::l1::L1BlockValues;
 
 use crate::evm::{self, CallEnv, CallError, Failure};
 use crate::node::{Head, Node, SubmitError};
