@@ -144,7 +144,13 @@ mod tests {
             base_fee_scalar: 5227,
             blob_base_fee_scalar: 1_014_213,
         };
+        // The worked example of docs/l1-fee.md.
         let fee = params.compute(&op_mainnet_tx());
+        assert_eq!(op_mainnet_tx().len(), 1176);
+        assert_eq!(fee.fastlz_len, 385);
+        assert_eq!(estimated_size(fee.fastlz_len), 279_466_900);
+        assert_eq!(params.fee_scaled(), U256::from(88_314_697_781_397u64));
+        assert_eq!(fee.fee, U256::from(24_681_034_813u64));
         assert_eq!(fee.gas_used, 4471);
         assert_eq!(fee.fee, U256::from(0x5_bf1a_b43du64));
     }

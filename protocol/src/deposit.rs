@@ -180,14 +180,12 @@ mod tests {
 
         let create = DepositLog {
             opaque_data: DepositOpaqueData { is_creation: true, ..opaque.clone() }.encode(),
-            ..log.clone()
+            ..log
         };
         assert_eq!(create.to_deposit_tx().unwrap().to, TxKind::Create);
 
-        let huge = DepositLog {
-            opaque_data: DepositOpaqueData { mint: U256::MAX, ..opaque }.encode(),
-            ..log.clone()
-        };
+        let huge =
+            DepositLog { opaque_data: DepositOpaqueData { mint: U256::MAX, ..opaque }.encode(), ..log };
         assert_eq!(huge.to_deposit_tx(), Err(ProtocolError::DepositMintTooLarge(U256::MAX)));
         let bad = DepositLog { version: U256::from(1), ..log };
         assert_eq!(bad.to_deposit_tx(), Err(ProtocolError::DepositVersion(1)));

@@ -150,7 +150,7 @@ fn a_creation_deposit_creates_at_the_senders_nonce_address() {
         deposit(from, TxKind::Create, 5, U256::from(5), 100_000, init),
     ];
     let out = run(&mut state, &test_block(1), &txs);
-    assert_eq!(receipt(&out, 1).0, true);
+    assert!(receipt(&out, 1).0);
     let created = from.create(1);
     let account = state.account(&created).expect("created");
     assert_eq!(state.code(&account.code_hash).unwrap().as_ref(), &[0u8][..]);
@@ -263,7 +263,7 @@ fn the_l1_info_deposit_sets_every_l1_block_field() {
         &test_block(1),
         &[Recovered::new_unchecked(OpTxEnvelope::from(tx), DEPOSITOR_ACCOUNT)],
     );
-    assert_eq!(receipt(&out, 0).0, true, "the depositor may set the values");
+    assert!(receipt(&out, 0).0, "the depositor may set the values");
 
     let get = |call: Vec<u8>| l1_block_view(&state, &k[0], 0, call);
     use L1Block::*;

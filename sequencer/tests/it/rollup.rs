@@ -76,7 +76,7 @@ fn deposit_log(
     log_index: u64,
     from: Address,
     to: Address,
-    data: DepositOpaqueData,
+    data: &DepositOpaqueData,
 ) -> DepositLog {
     DepositLog {
         l1_block_hash: l1.hash,
@@ -145,10 +145,10 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
     let init = alloy_primitives::hex::decode("600060005360016000f3").unwrap();
     let a = l1_block(100, B256::repeat_byte(0x99), now() - 60);
     let logs = vec![
-        deposit_log(&a, 3, alice, bob, opaque(2 * ETH, ETH / 2, 100_000, false, &[])),
-        deposit_log(&a, 7, alice, Address::ZERO, opaque(0, 0, 200_000, true, &init)),
+        deposit_log(&a, 3, alice, bob, &opaque(2 * ETH, ETH / 2, 100_000, false, &[])),
+        deposit_log(&a, 7, alice, Address::ZERO, &opaque(0, 0, 200_000, true, &init)),
         // Value above what carol will have: a failed deposit that keeps its mint.
-        deposit_log(&a, 9, carol, bob, opaque(ETH, 5 * ETH, 50_000, false, &[])),
+        deposit_log(&a, 9, carol, bob, &opaque(ETH, 5 * ETH, 50_000, false, &[])),
     ];
     n.node.push_l1_epoch(L1Epoch { info: a, deposits: logs.clone() }).unwrap();
     // A user transaction waiting in the pool goes after the deposits.
@@ -224,8 +224,7 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
     // The user's receipt carries the L1 fee, which the vault received.
     let user = &r[4];
     assert_eq!(user["status"], "0x1");
-    let raw_user: Bytes = raw.clone();
-    let expected = L1FeeParams::from_values(&values).compute(&raw_user);
+    let expected = L1FeeParams::from_values(&values).compute(&raw);
     assert!(expected.fee > U256::ZERO);
     assert_eq!(hex_u256(&user["l1Fee"]), expected.fee);
     assert_eq!(hex_u64(&user["l1GasUsed"]), expected.gas_used);
@@ -255,7 +254,7 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
         let e = rpc_err(&addr, method, json!([req, "latest"]));
         assert!(e["message"].as_str().unwrap().starts_with("insufficient funds"), "{method}: {e}");
     }
-    let mut affordable = req.clone();
+    let mut affordable = req;
     affordable["value"] = json!(U256::from(ETH / 4));
     assert_eq!(hex_u64(&rpc(&addr, "eth_estimateGas", json!([affordable, "latest"]))), 21_000);
     // So does submission: a sender who can pay gas and value but not the L1 fee is refused.
@@ -292,7 +291,7 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
     let stray = l1_block(102, B256::repeat_byte(0x66), now() - 20);
     let e = n.node.push_l1_epoch(L1Epoch { info: stray, deposits: vec![] }).unwrap_err();
     assert!(e.to_string().contains("does not extend block 101"), "{e}");
-    let other_log = deposit_log(&a, 0, alice, bob, opaque(1, 0, 21_000, false, &[]));
+    let other_log = deposit_log(&a, 0, alice, bob, &opaque(1, 0, 21_000, false, &[]));
     let c = l1_block(102, b.hash, now() + 3600);
     let e = n.node.push_l1_epoch(L1Epoch { info: c, deposits: vec![other_log] }).unwrap_err();
     assert!(e.to_string().contains("is of L1 block"), "{e}");
@@ -325,7 +324,7 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
     n.node
         .push_l1_epoch(L1Epoch {
             info: d,
-            deposits: vec![deposit_log(&d, 0, carol, bob, opaque(5, 5, 21_000, false, &[]))],
+            deposits: vec![deposit_log(&d, 0, carol, bob, &opaque(5, 5, 21_000, false, &[]))],
         })
         .unwrap();
     assert_eq!(n.produce(), 7);
