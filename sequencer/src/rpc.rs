@@ -589,8 +589,13 @@ fn trace_block(
     let input = crate::node::block_input(&block.header);
     let mut out = Vec::with_capacity(block.txs.len());
     for i in 0..block.txs.len() {
-        let trace = trace_included(n, &state, block, i, opts)?;
-        out.push(json!({ "txHash": block.txs[i].tx_hash(), "result": trace }));
+        // As geth, a transaction that cannot be traced gets an `error` entry, not the whole
+        // block: a deposit that failed revm's checks (value above balance and mint) was
+        // included without running, so there is nothing to trace.
+        match trace_included(n, &state, block, i, opts) {
+            Ok(trace) => out.push(json!({ "txHash": block.txs[i].tx_hash(), "result": trace })),
+            Err(e) => out.push(json!({ "txHash": block.txs[i].tx_hash(), "error": e.message() })),
+        }
         // Apply it alone: the block's system call at its start is idempotent (it stores the
         // same parent hash in the same slot), so a block run one transaction at a time ends in
         // the block's state.

@@ -202,6 +202,21 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
     assert_eq!(raw_d0[0], 0x7e);
     assert_eq!(keccak256(&raw_d0), d0["hash"].as_str().unwrap().parse::<B256>().unwrap());
 
+    // Deposits trace as they ran: from their sender, with their value, at no fee.
+    let trace = rpc(&addr, "debug_traceTransaction", json!([d0["hash"], { "tracer": "callTracer" }]));
+    assert_eq!(trace["from"].as_str().unwrap().parse::<Address>().unwrap(), alice);
+    assert_eq!(hex_u256(&trace["value"]), U256::from(ETH / 2));
+    assert!(trace.get("error").is_none(), "{trace}");
+    let traces = rpc(&addr, "debug_traceBlockByNumber", json!(["0x2", { "tracer": "callTracer" }]));
+    let traces = traces.as_array().unwrap();
+    assert_eq!(traces.len(), 5);
+    assert_eq!(traces[1]["result"], trace);
+    assert_eq!(traces[2]["result"]["type"], "CREATE");
+    // The failed deposit never ran (value above balance and mint): an error entry, as geth
+    // gives for a transaction it cannot trace.
+    assert!(traces[3]["error"].as_str().is_some(), "{}", traces[3]);
+    assert_eq!(traces[4]["txHash"], user_hash);
+
     // Receipts: deposits with their nonce and version, no L1 fee; the failed one used its gas.
     let receipts = rpc(&addr, "eth_getBlockReceipts", json!(["0x2"]));
     let r = receipts.as_array().unwrap();
