@@ -472,7 +472,9 @@ impl Node {
     /// with the L1 attributes deposit only. A block already known (same number and hash, as
     /// a watcher replaying after a restart pushes) is ignored. Refused: a block that does not
     /// extend the last one known (wrong parent hash, a gap, another hash at a known number),
-    /// or a deposit log that is not of this block or does not decode.
+    /// or a deposit log that is not of this block or does not decode. The queue lives in
+    /// memory: after a restart the watcher pushes again from the head's origin
+    /// ([`Node::l1_origin_of`] the head), which the node resumed from its store.
     pub fn push_l1_epoch(&self, epoch: L1Epoch) -> Result<()> {
         let info = epoch.info;
         for log in &epoch.deposits {
