@@ -177,6 +177,19 @@ fn main() {
             t.elapsed().as_secs_f64() * 1e3
         );
         drop(copy);
+        // The same block once `L1Block` holds L1 values (as after an L1 attributes deposit):
+        // every transfer then also pays the L1 data fee (FastLZ of its bytes, two balance
+        // writes), which this line shows the cost of.
+        let mut copy = state.clone();
+        let l1_block = temporis_protocol::chain::L1_BLOCK_PREDEPLOY;
+        copy.insert_account(l1_block, U256::ZERO, 1, Bytes::from_static(&[0]), []);
+        let scalars = (U256::from(810_949u64) << 64) | (U256::from(1368u64) << 96);
+        copy.set_storage(l1_block, temporis_aivm::l1fee::L1_FEE_SCALARS_SLOT, scalars);
+        copy.set_storage(l1_block, temporis_aivm::l1fee::L1_BASE_FEE_SLOT, U256::from(20_000_000_000u64));
+        copy.set_storage(l1_block, temporis_aivm::l1fee::L1_BLOB_BASE_FEE_SLOT, U256::from(3_000_000_000u64));
+        let out = run("eth-transfer+l1fee", background, &executor, &mut copy, 1, &transfers, plain);
+        assert!(out.l1_fee_per_tx.iter().all(|fee| !fee.is_zero()));
+        drop(copy);
         run("eth-transfer", background, &executor, &mut state, 1, &transfers, plain);
         run("erc20-mint", background, &executor, &mut state, 2, &mints, plain);
         let out = run("erc20-transfer", background, &executor, &mut state, 3, &erc20, plain);
