@@ -249,6 +249,56 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
     assert_eq!(hex_u64(&user["l1BlobBaseFeeScalar"]), 810_949);
     assert_eq!(balance_of(&addr, L1_FEE_VAULT), expected.fee);
 
+    // viem's OP Stack tools, given only the L1 logs, find the same deposits (their source
+    // hash and 0x7E serializer are theirs) and read them as OP deposits.
+    let logs_file = dir.path().join("deposit-logs.json");
+    let logs_json: Vec<Value> = logs
+        .iter()
+        .map(|l| {
+            json!({ "blockHash": l.l1_block_hash, "logIndex": l.log_index, "from": l.from, "to": l.to,
+                    "opaqueData": l.opaque_data })
+        })
+        .collect();
+    std::fs::write(&logs_file, serde_json::to_string(&logs_json).unwrap()).unwrap();
+    let output = std::process::Command::new("node")
+        .arg(workspace().join("sequencer/tests/js/op-stack.mjs"))
+        .arg(format!("http://{addr}"))
+        .arg(&logs_file)
+        .arg(user_hash.as_str().unwrap())
+        .output()
+        .expect("node runs (make bootstrap installs viem)");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "viem script failed: {stderr}");
+    let seen: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for (i, d) in seen["deposits"].as_array().unwrap().iter().enumerate() {
+        let ours = &txs[i + 1];
+        assert_eq!(d["hash"], ours["hash"], "viem derives deposit {i}'s hash from its L1 log");
+        assert_eq!(d["type"], "deposit");
+        assert_eq!(d["sourceHash"], ours["sourceHash"]);
+        assert_eq!(d["parsed"]["type"], "deposit");
+        assert_eq!(d["parsed"]["sourceHash"], ours["sourceHash"]);
+        assert_eq!(
+            d["parsed"]["from"].as_str().unwrap().to_lowercase(),
+            ours["from"].as_str().unwrap().to_lowercase()
+        );
+        assert_eq!(d["mint"].as_str().unwrap().parse::<U256>().unwrap(), hex_u256(&ours["mint"]));
+        // viem's parser leaves zero quantities out (empty RLP strings).
+        let num = |v: &Value| v.as_str().map_or(U256::ZERO, |s| s.parse::<U256>().unwrap());
+        assert_eq!(num(&d["parsed"]["mint"]), hex_u256(&ours["mint"]));
+        assert_eq!(num(&d["parsed"]["value"]), hex_u256(&ours["value"]));
+        assert_eq!(num(&d["parsed"]["gas"]), U256::from(hex_u64(&ours["gas"])));
+        assert_eq!(d["depositReceiptVersion"], json!(1));
+    }
+    assert_eq!(seen["deposits"][0]["status"], "success");
+    assert_eq!(seen["deposits"][2]["status"], "reverted");
+    assert_eq!(seen["deposits"][1]["depositNonce"], "1");
+    assert_eq!(seen["user"]["status"], "success");
+    assert_eq!(seen["user"]["l1Fee"].as_str().unwrap().parse::<U256>().unwrap(), expected.fee);
+    assert_eq!(seen["user"]["l1GasPrice"], a.base_fee.to_string());
+    assert_eq!(seen["user"]["l1GasUsed"], expected.gas_used.to_string());
+    assert_eq!(seen["first"]["type"], "deposit");
+    assert_eq!(seen["first"]["sourceHash"], seen["l1InfoSourceHash"], "viem's L1 info source hash");
+
     // Minted ETH is visible.
     assert_eq!(balance_of(&addr, alice), U256::from(2 * ETH - ETH / 2));
     assert_eq!(balance_of(&addr, bob), U256::from(ETH / 2 + 7));
