@@ -9,11 +9,12 @@
 use std::time::Instant;
 
 use alloy::consensus::transaction::Recovered;
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope};
+use alloy::consensus::{SignableTransaction, TxEip1559};
 use alloy::network::TxSignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolConstructor};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use op_alloy_consensus::OpTxEnvelope;
 use temporis_aivm::{BlockInput, BlockOutcome, ExecOptions, Executor, State};
 
 alloy::sol! {
@@ -38,7 +39,7 @@ fn key(i: u64) -> PrivateKeySigner {
     PrivateKeySigner::from_bytes(&B256::from(bytes)).expect("valid key")
 }
 
-fn sign(key: &PrivateKeySigner, nonce: u64, to: TxKind, input: Bytes, gas: u64) -> Recovered<TxEnvelope> {
+fn sign(key: &PrivateKeySigner, nonce: u64, to: TxKind, input: Bytes, gas: u64) -> Recovered<OpTxEnvelope> {
     let mut tx = TxEip1559 {
         chain_id: CHAIN_ID,
         nonce,
@@ -72,7 +73,7 @@ fn run(
     executor: &Executor,
     state: &mut State,
     number: u64,
-    txs: &[Recovered<TxEnvelope>],
+    txs: &[Recovered<OpTxEnvelope>],
     options: ExecOptions,
 ) -> BlockOutcome {
     let start = Instant::now();
@@ -175,6 +176,19 @@ fn main() {
             2 * keys.len(),
             t.elapsed().as_secs_f64() * 1e3
         );
+        drop(copy);
+        // The same block once `L1Block` holds L1 values (as after an L1 attributes deposit):
+        // every transfer then also pays the L1 data fee (FastLZ of its bytes, two balance
+        // writes), which this line shows the cost of.
+        let mut copy = state.clone();
+        let l1_block = temporis_protocol::chain::L1_BLOCK_PREDEPLOY;
+        copy.insert_account(l1_block, U256::ZERO, 1, Bytes::from_static(&[0]), []);
+        let scalars = (U256::from(810_949u64) << 64) | (U256::from(1368u64) << 96);
+        copy.set_storage(l1_block, temporis_aivm::l1fee::L1_FEE_SCALARS_SLOT, scalars);
+        copy.set_storage(l1_block, temporis_aivm::l1fee::L1_BASE_FEE_SLOT, U256::from(20_000_000_000u64));
+        copy.set_storage(l1_block, temporis_aivm::l1fee::L1_BLOB_BASE_FEE_SLOT, U256::from(3_000_000_000u64));
+        let out = run("eth-transfer+l1fee", background, &executor, &mut copy, 1, &transfers, plain);
+        assert!(out.l1_fee_per_tx.iter().all(|fee| !fee.is_zero()));
         drop(copy);
         run("eth-transfer", background, &executor, &mut state, 1, &transfers, plain);
         run("erc20-mint", background, &executor, &mut state, 2, &mints, plain);

@@ -3,6 +3,7 @@
 pub mod engine;
 mod error;
 pub mod kernels;
+pub mod l1fee;
 pub mod model;
 pub mod pack;
 pub mod precompiles;

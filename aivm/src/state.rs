@@ -159,6 +159,14 @@ impl State {
         self.dirty.insert(address);
     }
 
+    /// Sets the nonce of `address`, creating the account if needed (a failed deposit still
+    /// increments its sender's nonce this way).
+    pub fn set_nonce(&mut self, address: Address, nonce: u64) {
+        let empty = AccountView { balance: U256::ZERO, nonce: 0, code_hash: KECCAK256_EMPTY };
+        self.accounts.entry(address).or_insert_with(|| Account::new(&address, empty)).view.nonce = nonce;
+        self.dirty.insert(address);
+    }
+
     /// Sets storage `slot` of the existing account `address` (zero clears it); returns whether
     /// the account exists.
     pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) -> bool {

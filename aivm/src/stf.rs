@@ -4,17 +4,20 @@
 //!
 //! The sequencer (building blocks), followers and the prover (replaying them) all call
 //! [`Executor::execute_block`]; they differ only in [`InvalidTxPolicy`].
+//!
+//! Transactions are OP Stack envelopes: besides the Ethereum types, deposits (type `0x7E`) run
+//! with OP's Regolith+ rules (see `docs/deposits.md`), and every other transaction also pays
+//! the L1 data fee ([`crate::l1fee`]).
 
 use std::sync::Arc;
 
 use alloy::consensus::transaction::Recovered;
-use alloy::consensus::{
-    Eip658Value, Receipt, ReceiptEnvelope, ReceiptWithBloom, Transaction, TxEnvelope, TxType,
-};
+use alloy::consensus::{Eip658Value, Receipt, ReceiptWithBloom, Transaction};
 use alloy::eips::Encodable2718;
 use alloy::eips::eip2935::HISTORY_STORAGE_ADDRESS;
 use alloy::eips::eip4788::SYSTEM_ADDRESS;
 use alloy_primitives::{Address, B256, Bloom, Log, U256};
+use op_alloy_consensus::{OpDepositReceipt, OpReceiptEnvelope, OpTxEnvelope, TxDeposit};
 use revm::context::{BlockEnv, CfgEnv, Evm, TxEnv};
 use revm::context_interface::ContextTr;
 use revm::context_interface::block::BlobExcessGasAndPrice;
@@ -28,6 +31,7 @@ use revm::primitives::hardfork::SpecId;
 use revm::{Context, DatabaseCommit, ExecuteEvm, InspectEvm, Inspector, Journal, SystemCallEvm};
 use revm_inspectors::tracing::{TracingInspector, TracingInspectorConfig};
 
+use crate::l1fee::{L1_FEE_VAULT, L1FeeParams};
 use crate::precompiles::{AivmPrecompileSet, AivmPrecompiles};
 use crate::state::State;
 
@@ -232,12 +236,15 @@ pub enum ExecError {
 /// The result of executing a block.
 #[derive(Debug, Clone)]
 pub struct BlockOutcome {
-    /// The receipts of the included transactions, in order (with bloom and cumulative gas).
-    pub receipts: Vec<ReceiptEnvelope>,
+    /// The receipts of the included transactions, in order (with bloom and cumulative gas;
+    /// deposits' with their deposit nonce and receipt version 1).
+    pub receipts: Vec<OpReceiptEnvelope>,
     /// Hashes of the included transactions, in order.
     pub tx_hashes: Vec<B256>,
     /// Gas used by each included transaction.
     pub gas_used_per_tx: Vec<u64>,
+    /// L1 data fee paid by each included transaction (zero for deposits).
+    pub l1_fee_per_tx: Vec<U256>,
     /// Gas used by the block.
     pub gas_used: u64,
     /// State root after the block.
@@ -320,7 +327,7 @@ impl Executor {
         &self,
         state: &mut State,
         block: &BlockInput,
-        txs: &[Recovered<TxEnvelope>],
+        txs: &[Recovered<OpTxEnvelope>],
         options: &ExecOptions,
     ) -> Result<BlockOutcome, ExecError> {
         let mut evm = self.evm(state, block, NoOpInspector);
@@ -332,7 +339,7 @@ impl Executor {
         &self,
         state: &mut State,
         block: &BlockInput,
-        txs: &[Recovered<TxEnvelope>],
+        txs: &[Recovered<OpTxEnvelope>],
         options: &ExecOptions,
         inspector: I,
     ) -> Result<BlockOutcome, ExecError>
@@ -351,7 +358,7 @@ impl Executor {
         &self,
         mut state: State,
         block: &BlockInput,
-        txs: &[Recovered<TxEnvelope>],
+        txs: &[Recovered<OpTxEnvelope>],
         index: usize,
         config: TracingInspectorConfig,
     ) -> Result<(TracingInspector, ExecutionResult<HaltReason>), ExecError> {
@@ -362,17 +369,17 @@ impl Executor {
             run_block(&mut evm, block, &txs[..index], &strict, false)?
         };
         let mut evm = self.evm(&mut state, block, TracingInspector::new(config));
-        let invalid = |reason| ExecError::InvalidTransaction { index, hash: *target.tx_hash(), reason };
-        let available = block.gas_limit - before.gas_used;
-        if target.gas_limit() > available {
-            return Err(invalid(InvalidTx::GasAboveBlockLimit { gas_limit: target.gas_limit(), available }));
-        }
-        let env = tx_env(target).map_err(invalid)?;
-        let result = match evm.inspect_tx(env) {
-            Ok(r) => r.result,
-            Err(EVMError::Transaction(e)) => return Err(invalid(e.into())),
-            Err(e) => return Err(ExecError::Evm(e.to_string())),
+        let invalid =
+            |reason| ExecError::InvalidTransaction { index, hash: target.inner().tx_hash(), reason };
+        let available = block.gas_limit.saturating_sub(before.gas_used);
+        let applied = match apply_tx(&mut evm, target, available, true)? {
+            Ok(applied) => applied,
+            Err(reason) => return Err(invalid(reason)),
         };
+        // A deposit refused by revm's checks never ran: there is nothing to trace.
+        let result = applied.result.ok_or_else(|| {
+            invalid(InvalidTx::Other("the deposit failed its validation and did not execute".into()))
+        })?;
         Ok((evm.inspector, result))
     }
 }
@@ -408,16 +415,20 @@ where
     Ok(())
 }
 
-/// The transaction environment revm runs `tx` in.
-pub fn tx_env(tx: &Recovered<TxEnvelope>) -> Result<TxEnv, InvalidTx> {
+/// The transaction environment revm runs `tx` in (not for deposits: see [`deposit_env`]).
+pub fn tx_env(tx: &Recovered<OpTxEnvelope>) -> Result<TxEnv, InvalidTx> {
     let inner = tx.inner();
-    let tx_type = inner.tx_type();
-    if tx_type == TxType::Eip4844 {
-        // The L2 has no blob space: a blob transaction could never have its data available.
-        return Err(InvalidTx::Unsupported("EIP-4844 blob transaction"));
+    match inner {
+        OpTxEnvelope::Deposit(_) => {
+            return Err(InvalidTx::Unsupported(
+                "deposit transaction outside the block's system transactions",
+            ));
+        }
+        OpTxEnvelope::PostExec(_) => return Err(InvalidTx::Unsupported("post-exec (0x7D) transaction")),
+        _ => {}
     }
     Ok(TxEnv {
-        tx_type: tx_type as u8,
+        tx_type: inner.tx_type() as u8,
         caller: tx.signer(),
         gas_limit: inner.gas_limit(),
         // For legacy and EIP-2930 transactions this is the gas price, else the max fee.
@@ -438,10 +449,177 @@ pub fn tx_env(tx: &Recovered<TxEnvelope>) -> Result<TxEnv, InvalidTx> {
     })
 }
 
+/// The transaction environment of deposit `tx` when its sender's nonce is `nonce`: a legacy
+/// transaction at gas price 0 (deposits buy no gas on L2; their gas was paid for on L1), with
+/// the sender's own nonce (deposits carry none, but the sender's nonce still increments).
+pub fn deposit_env(tx: &TxDeposit, nonce: u64, chain_id: u64) -> TxEnv {
+    TxEnv {
+        tx_type: 0,
+        caller: tx.from,
+        gas_limit: tx.gas_limit,
+        gas_price: 0,
+        kind: tx.to,
+        value: tx.value,
+        data: tx.input.clone(),
+        nonce,
+        chain_id: Some(chain_id),
+        access_list: Default::default(),
+        gas_priority_fee: None,
+        blob_hashes: Vec::new(),
+        max_fee_per_blob_gas: 0,
+        authorization_list: Vec::new(),
+    }
+}
+
+/// What one included transaction did.
+struct Applied {
+    success: bool,
+    gas_used: u64,
+    /// revm's result (none for a deposit that failed revm's checks and never ran).
+    result: Option<ExecutionResult<HaltReason>>,
+    /// The sender's nonce before a deposit (its receipt's `depositNonce`).
+    deposit_nonce: Option<u64>,
+    l1_fee: U256,
+}
+
+/// Applies `tx`: `Ok(Err(_))` when it cannot be included (never for a deposit), `Err(_)` on an
+/// EVM failure that is no fault of the transaction's.
+fn apply_tx<I>(
+    evm: &mut AivmEvm<'_, I>,
+    tx: &Recovered<OpTxEnvelope>,
+    available: u64,
+    inspect: bool,
+) -> Result<Result<Applied, InvalidTx>, ExecError>
+where
+    I: for<'a> Inspector<AivmContext<'a>>,
+{
+    if let OpTxEnvelope::Deposit(deposit) = tx.inner() {
+        return apply_deposit(evm, deposit.inner(), inspect).map(Ok);
+    }
+    if tx.gas_limit() > available {
+        return Ok(Err(InvalidTx::GasAboveBlockLimit { gas_limit: tx.gas_limit(), available }));
+    }
+    let env = match tx_env(tx) {
+        Ok(env) => env,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    // The L1 data fee is taken before execution (as op-revm does), so the transaction runs
+    // with what is left, and it is checked with the rest of the transaction's cost.
+    let sender = tx.signer();
+    let params = L1FeeParams::from_state(evm.ctx.db_mut());
+    let l1_fee =
+        if params == L1FeeParams::default() { U256::ZERO } else { params.fee(&tx.inner().encoded_2718()) };
+    let mut balance_before = None;
+    if !l1_fee.is_zero() {
+        let balance = evm.ctx.db_mut().account(&sender).map_or(U256::ZERO, |a| a.balance);
+        let needed = U256::from(env.gas_limit)
+            .saturating_mul(U256::from(env.gas_price))
+            .saturating_add(env.value)
+            .saturating_add(l1_fee);
+        if balance < needed {
+            return Ok(Err(InvalidTx::InsufficientFunds { needed, balance }));
+        }
+        evm.ctx.db_mut().set_balance(sender, balance - l1_fee);
+        balance_before = Some(balance);
+    }
+    let result = if inspect { evm.inspect_tx(env) } else { evm.transact(env) };
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(balance) = balance_before {
+                evm.ctx.db_mut().set_balance(sender, balance);
+            }
+            return match e {
+                EVMError::Transaction(e) => Ok(Err(e.into())),
+                e => Err(ExecError::Evm(e.to_string())),
+            };
+        }
+    };
+    evm.ctx.db_mut().commit(result.state);
+    if !l1_fee.is_zero() {
+        let db = evm.ctx.db_mut();
+        let vault = db.account(&L1_FEE_VAULT).map_or(U256::ZERO, |a| a.balance);
+        db.set_balance(L1_FEE_VAULT, vault.saturating_add(l1_fee));
+    }
+    Ok(Ok(Applied {
+        success: result.result.is_success(),
+        gas_used: result.result.tx_gas_used(),
+        result: Some(result.result),
+        deposit_nonce: None,
+        l1_fee,
+    }))
+}
+
+/// Applies deposit `tx` with OP's Regolith+ rules: the mint is credited to `from` first and
+/// kept whatever happens; no fee is charged (gas price and `BASEFEE` are 0 while it runs);
+/// `from`'s nonce increments even if it fails; it is exempt from EIP-7825's gas cap; a failed
+/// deposit (revert, halt, or refused by revm's checks) uses its whole gas limit. It is always
+/// included.
+fn apply_deposit<I>(evm: &mut AivmEvm<'_, I>, tx: &TxDeposit, inspect: bool) -> Result<Applied, ExecError>
+where
+    I: for<'a> Inspector<AivmContext<'a>>,
+{
+    let from = tx.from;
+    let db = evm.ctx.db_mut();
+    let account = db.account(&from);
+    let nonce = account.map_or(0, |a| a.nonce);
+    if tx.mint > 0 {
+        let balance = account.map_or(U256::ZERO, |a| a.balance);
+        db.set_balance(from, balance.saturating_add(U256::from(tx.mint)));
+    }
+    let failed = |evm: &mut AivmEvm<'_, I>, result| {
+        let db = evm.ctx.db_mut();
+        if db.account(&from).map_or(0, |a| a.nonce) == nonce {
+            db.set_nonce(from, nonce.saturating_add(1));
+        }
+        Applied {
+            success: false,
+            gas_used: tx.gas_limit,
+            result,
+            deposit_nonce: Some(nonce),
+            l1_fee: U256::ZERO,
+        }
+    };
+    if tx.is_system_transaction {
+        // System deposits were retired by Regolith: one is included as a failed deposit.
+        tracing::debug!(target: "aivm::stf", source_hash = %tx.source_hash, "system deposit after Regolith: failed");
+        return Ok(failed(evm, None));
+    }
+    let env = deposit_env(tx, nonce, evm.ctx.cfg.chain_id);
+    // revm has no "no fee" switch without its optional features: run with a zero base fee and
+    // no per-transaction gas cap, and put both back afterwards.
+    let basefee = std::mem::replace(&mut evm.ctx.block.basefee, 0);
+    let cap = evm.ctx.cfg.tx_gas_limit_cap.replace(u64::MAX);
+    let result = if inspect { evm.inspect_tx(env) } else { evm.transact(env) };
+    evm.ctx.block.basefee = basefee;
+    evm.ctx.cfg.tx_gas_limit_cap = cap;
+    match result {
+        Ok(r) => {
+            evm.ctx.db_mut().commit(r.state);
+            if r.result.is_success() {
+                Ok(Applied {
+                    success: true,
+                    gas_used: r.result.tx_gas_used(),
+                    result: Some(r.result),
+                    deposit_nonce: Some(nonce),
+                    l1_fee: U256::ZERO,
+                })
+            } else {
+                Ok(failed(evm, Some(r.result)))
+            }
+        }
+        Err(EVMError::Transaction(reason)) => {
+            tracing::debug!(target: "aivm::stf", source_hash = %tx.source_hash, %reason, "deposit failed validation");
+            Ok(failed(evm, None))
+        }
+        Err(e) => Err(ExecError::Evm(e.to_string())),
+    }
+}
+
 fn run_block<I>(
     evm: &mut AivmEvm<'_, I>,
     block: &BlockInput,
-    txs: &[Recovered<TxEnvelope>],
+    txs: &[Recovered<OpTxEnvelope>],
     options: &ExecOptions,
     inspect: bool,
 ) -> Result<BlockOutcome, ExecError>
@@ -451,6 +629,7 @@ where
     let mut receipts = Vec::with_capacity(txs.len());
     let mut tx_hashes = Vec::with_capacity(txs.len());
     let mut gas_used_per_tx = Vec::with_capacity(txs.len());
+    let mut l1_fee_per_tx = Vec::with_capacity(txs.len());
     let mut encoded = Vec::with_capacity(txs.len());
     let mut per_tx_roots = options.per_tx_roots.then(|| Vec::with_capacity(txs.len()));
     let mut rejected = Vec::new();
@@ -460,23 +639,11 @@ where
     apply_history_storage(evm, block)?;
 
     for (index, tx) in txs.iter().enumerate() {
-        let hash = *tx.tx_hash();
-        let available = block.gas_limit - cumulative;
-        let outcome = if tx.gas_limit() > available {
-            Err(InvalidTx::GasAboveBlockLimit { gas_limit: tx.gas_limit(), available })
-        } else {
-            tx_env(tx).and_then(|env| {
-                let result = if inspect { evm.inspect_tx(env) } else { evm.transact(env) };
-                match result {
-                    Ok(r) => Ok(Ok(r)),
-                    Err(EVMError::Transaction(e)) => Err(e.into()),
-                    Err(e) => Ok(Err(ExecError::Evm(e.to_string()))),
-                }
-            })
-        };
-        let result = match outcome {
-            Ok(Ok(r)) => r,
-            Ok(Err(fatal)) => return Err(fatal),
+        let hash = tx.inner().tx_hash();
+        // Deposits are never refused, so their gas may leave less than nothing for the rest.
+        let available = block.gas_limit.saturating_sub(cumulative);
+        let applied = match apply_tx(evm, tx, available, inspect)? {
+            Ok(applied) => applied,
             Err(reason) => {
                 tracing::debug!(target: "aivm::stf", index, %hash, %reason, "transaction rejected");
                 match options.on_invalid {
@@ -490,22 +657,35 @@ where
                 }
             }
         };
-        evm.ctx.db_mut().commit(result.state);
-        let gas_used = result.result.tx_gas_used();
-        cumulative += gas_used;
-        let receipt = Receipt {
-            status: Eip658Value::Eip658(result.result.is_success()),
-            cumulative_gas_used: cumulative,
-            logs: result.result.into_logs(),
+        cumulative += applied.gas_used;
+        // A failed deposit's logs are reverted with it.
+        let logs: Vec<Log> = match applied.result {
+            Some(r) if applied.success => r.into_logs(),
+            _ => Vec::new(),
         };
-        let with_bloom = ReceiptWithBloom::from(receipt);
-        logs_bloom |= with_bloom.logs_bloom;
-        receipts.push(ReceiptEnvelope::from_typed(tx.inner().tx_type(), with_bloom));
+        let bloom = alloy_primitives::logs_bloom(&logs);
+        let receipt =
+            Receipt { status: Eip658Value::Eip658(applied.success), cumulative_gas_used: cumulative, logs };
+        let envelope = match applied.deposit_nonce {
+            Some(nonce) => {
+                let deposit = OpDepositReceipt {
+                    inner: receipt,
+                    deposit_nonce: Some(nonce),
+                    // Canyon: deposit receipts carry their version, 1.
+                    deposit_receipt_version: Some(1),
+                };
+                OpReceiptEnvelope::Deposit(ReceiptWithBloom { receipt: deposit, logs_bloom: bloom })
+            }
+            None => receipt_envelope(tx.inner(), ReceiptWithBloom { receipt, logs_bloom: bloom }),
+        };
+        logs_bloom |= bloom;
+        receipts.push(envelope);
         if let Some(roots) = per_tx_roots.as_mut() {
             roots.push(evm.ctx.db_mut().state_root());
         }
         tx_hashes.push(hash);
-        gas_used_per_tx.push(gas_used);
+        gas_used_per_tx.push(applied.gas_used);
+        l1_fee_per_tx.push(applied.l1_fee);
         encoded.push(tx.inner());
     }
 
@@ -519,10 +699,23 @@ where
         receipts,
         tx_hashes,
         gas_used_per_tx,
+        l1_fee_per_tx,
         gas_used: cumulative,
         state_root,
         per_tx_state_roots: per_tx_roots,
         logs_bloom,
         rejected,
     })
+}
+
+/// The receipt envelope of a non-deposit transaction of `tx`'s type.
+fn receipt_envelope(tx: &OpTxEnvelope, receipt: ReceiptWithBloom<Receipt>) -> OpReceiptEnvelope {
+    match tx {
+        OpTxEnvelope::Legacy(_) => OpReceiptEnvelope::Legacy(receipt),
+        OpTxEnvelope::Eip2930(_) => OpReceiptEnvelope::Eip2930(receipt),
+        OpTxEnvelope::Eip1559(_) => OpReceiptEnvelope::Eip1559(receipt),
+        OpTxEnvelope::Eip7702(_) => OpReceiptEnvelope::Eip7702(receipt),
+        // Refused by `tx_env`, so never included; deposits take the other branch.
+        OpTxEnvelope::PostExec(_) | OpTxEnvelope::Deposit(_) => OpReceiptEnvelope::Legacy(receipt),
+    }
 }

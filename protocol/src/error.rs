@@ -32,6 +32,22 @@ pub enum ProtocolError {
     /// The `isCreation` byte of a deposit was neither 0 nor 1.
     #[error("deposit isCreation byte must be 0 or 1, got {0}")]
     DepositCreationFlag(u8),
+    /// A deposit minting more than 2¹²⁸ − 1 wei (the portal mints `msg.value`, which never does).
+    #[error("deposit mint {0} does not fit in 128 bits")]
+    DepositMintTooLarge(alloy_primitives::U256),
+    /// Calldata that is not `setL1BlockValuesEcotone()`'s.
+    #[error("not setL1BlockValuesEcotone calldata: {0}")]
+    L1InfoCalldata(&'static str),
+    /// User deposits given for a block that does not start its epoch.
+    #[error(
+        "{count} user deposits given for an L2 block with sequence number {seq} (only the first block of an epoch carries them)"
+    )]
+    DepositsOutsideEpochStart {
+        /// How many deposits.
+        count: usize,
+        /// The block's sequence number in its epoch.
+        seq: u64,
+    },
 }
 
 /// Result with [`ProtocolError`].

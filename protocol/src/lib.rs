@@ -5,6 +5,7 @@ pub mod commitment;
 pub mod deposit;
 pub mod dev;
 mod error;
+pub mod l1;
 pub mod output;
 pub mod rollup;
 pub mod withdrawal;

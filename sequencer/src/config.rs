@@ -96,6 +96,15 @@ pub struct SequencerArgs {
     /// Fee recipient of produced blocks.
     #[arg(long = "sequencer.coinbase")]
     pub coinbase: Option<alloy_primitives::Address>,
+    /// Ecotone `baseFeeScalar` the L1 attributes deposits carry (L1 data fee).
+    #[arg(long = "sequencer.l1-base-fee-scalar")]
+    pub l1_base_fee_scalar: Option<u32>,
+    /// Ecotone `blobBaseFeeScalar` the L1 attributes deposits carry (L1 data fee).
+    #[arg(long = "sequencer.l1-blob-base-fee-scalar")]
+    pub l1_blob_base_fee_scalar: Option<u32>,
+    /// Batcher address whose hash the L1 attributes deposits carry.
+    #[arg(long = "sequencer.batcher")]
+    pub batcher: Option<alloy_primitives::Address>,
 }
 
 /// Mempool flags.
@@ -158,6 +167,9 @@ struct FileSequencer {
     block_time: Option<String>,
     gas_limit: Option<u64>,
     coinbase: Option<alloy_primitives::Address>,
+    l1_base_fee_scalar: Option<u32>,
+    l1_blob_base_fee_scalar: Option<u32>,
+    batcher: Option<alloy_primitives::Address>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -219,6 +231,8 @@ pub struct SequencerConfig {
     pub gas_limit: u64,
     /// Fee recipient.
     pub coinbase: alloy_primitives::Address,
+    /// L1 data fee scalars and batcher hash the L1 attributes deposits carry.
+    pub fee_params: temporis_protocol::l1::FeeParams,
 }
 
 /// Mempool settings.
@@ -287,6 +301,23 @@ impl Config {
                 block_time,
                 gas_limit: cli.sequencer.gas_limit.or(file.sequencer.gas_limit).unwrap_or(DEFAULT_GAS_LIMIT),
                 coinbase: cli.sequencer.coinbase.or(file.sequencer.coinbase).unwrap_or_default(),
+                fee_params: {
+                    let batcher = cli.sequencer.batcher.or(file.sequencer.batcher).unwrap_or_default();
+                    let defaults = temporis_protocol::l1::FeeParams::devnet(batcher);
+                    temporis_protocol::l1::FeeParams {
+                        base_fee_scalar: cli
+                            .sequencer
+                            .l1_base_fee_scalar
+                            .or(file.sequencer.l1_base_fee_scalar)
+                            .unwrap_or(defaults.base_fee_scalar),
+                        blob_base_fee_scalar: cli
+                            .sequencer
+                            .l1_blob_base_fee_scalar
+                            .or(file.sequencer.l1_blob_base_fee_scalar)
+                            .unwrap_or(defaults.blob_base_fee_scalar),
+                        batcher_hash: defaults.batcher_hash,
+                    }
+                },
             },
             txpool: TxPoolConfig {
                 account_slots: cli
@@ -331,7 +362,7 @@ mod tests {
         let path = dir.path().join("node.toml");
         std::fs::write(
             &path,
-            "datadir = \"/from/toml\"\n[rpc]\nhttp_port = 1234\n[sequencer]\nblock_time = \"250ms\"\ngas_limit = 7\n",
+            "datadir = \"/from/toml\"\n[rpc]\nhttp_port = 1234\n[sequencer]\nblock_time = \"250ms\"\ngas_limit = 7\nl1_base_fee_scalar = 9\n",
         )
         .unwrap();
         let cli = Cli::try_parse_from([
@@ -341,6 +372,10 @@ mod tests {
             "--http.port",
             "4321",
             "--dev",
+            "--sequencer.l1-blob-base-fee-scalar",
+            "11",
+            "--sequencer.batcher",
+            "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
         ])
         .unwrap();
         let config = Config::from_cli(&cli).unwrap();
@@ -350,6 +385,12 @@ mod tests {
         assert_eq!(config.sequencer.block_time, Duration::from_millis(250));
         assert_eq!(config.sequencer.gas_limit, 7);
         assert_eq!(config.txpool.price_bump, 10);
+        let fees = config.sequencer.fee_params;
+        assert_eq!((fees.base_fee_scalar, fees.blob_base_fee_scalar), (9, 11));
+        assert_eq!(
+            fees.batcher_hash,
+            alloy_primitives::address!("70997970C51812dc3A010C7d01b50e0d17dc79C8").into_word()
+        );
 
         std::fs::write(&path, "[rpc]\nbogus = 1\n").unwrap();
         assert!(Config::from_cli(&cli).is_err(), "unknown keys are refused");

@@ -15,6 +15,10 @@ pub enum SequencerError {
     /// The chain store failed or holds inconsistent data.
     #[error("chain store: {0}")]
     Store(String),
+    /// Bad L1 input (an L1 epoch that does not follow the previous one, a deposit log that does
+    /// not decode).
+    #[error("L1 input: {0}")]
+    L1(String),
     /// Block execution failed (a bug, not the input's fault: invalid transactions are skipped).
     #[error("execution: {0}")]
     Execution(String),

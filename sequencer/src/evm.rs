@@ -148,6 +148,9 @@ pub fn build_evm<'a, I>(env: &CallEnv<'a>, inspector: I, tx: &TxEnv, is_call: bo
     let mut cfg = CfgEnv::new_with_spec(env.spec);
     cfg.chain_id = env.chain_id;
     cfg.disable_nonce_check = is_call;
+    if env.uncapped {
+        cfg.tx_gas_limit_cap = Some(u64::MAX);
+    }
     let mut ctx: CallCtx<'a> = Context::new(db, env.spec);
     ctx.cfg = cfg;
     ctx.block = env.block.clone();
@@ -195,6 +198,8 @@ pub struct CallEnv<'a> {
     pub precompiles: Arc<AivmPrecompileSet>,
     /// Block hashes for `BLOCKHASH`.
     pub block_hash: &'a dyn Fn(u64) -> B256,
+    /// No EIP-7825 per-transaction gas cap (a deposit's replay: deposits are exempt).
+    pub uncapped: bool,
 }
 
 /// The block environment of block `number` as the EVM sees it.
@@ -267,13 +272,59 @@ pub fn request_env(
     })
 }
 
-/// Runs `req` with gas `gas` (or the request's, or the cap) and returns the result.
+/// The L1 data fee the transaction of `tx` would pay if sent, at the L1 values in the state:
+/// its EIP-1559 encoding with a placeholder signature of full-size, incompressible words (a
+/// signed transaction is the same size but for a leading zero byte of `r` or `s`, and its
+/// signature does not compress either).
+pub fn request_l1_fee(env: &CallEnv<'_>, tx: &TxEnv) -> U256 {
+    use alloy::consensus::SignableTransaction;
+    use alloy::eips::Encodable2718;
+    let params = temporis_aivm::l1fee::L1FeeParams::from_state(env.state);
+    if params == temporis_aivm::l1fee::L1FeeParams::default() {
+        return U256::ZERO;
+    }
+    let unsigned = alloy::consensus::TxEip1559 {
+        chain_id: env.chain_id,
+        nonce: tx.nonce,
+        gas_limit: tx.gas_limit,
+        max_fee_per_gas: tx.gas_price,
+        max_priority_fee_per_gas: tx.gas_priority_fee.unwrap_or_default(),
+        to: tx.kind,
+        value: tx.value,
+        access_list: tx.access_list.clone(),
+        input: tx.data.clone(),
+    };
+    let r = U256::from_be_bytes(keccak256(b"placeholder r").0);
+    let s = U256::from_be_bytes(keccak256(b"placeholder s").0);
+    let signed = unsigned.into_signed(alloy_primitives::Signature::new(r, s, false));
+    params.fee(&alloy::consensus::TxEnvelope::from(signed).encoded_2718())
+}
+
+/// Runs `req` with gas `gas` (or the request's, or the cap) and returns the result. A call
+/// that pays a fee (`gasPrice` or `maxFeePerGas` set) must also afford its L1 data fee
+/// ([`request_l1_fee`]), as the transaction will: else "insufficient funds".
 pub fn call(
     env: &CallEnv<'_>,
     req: &TransactionRequest,
     gas: Option<u64>,
 ) -> Result<ExecutionResult<HaltReason>, CallError> {
     let tx = request_env(req, env, gas)?;
+    if tx.gas_price > 0 {
+        let l1_fee = request_l1_fee(env, &tx);
+        if !l1_fee.is_zero() {
+            let db = CallDb::new(env.state, env.overrides, env.block_hash);
+            let balance = revm::DatabaseRef::basic_ref(&db, tx.caller)
+                .map_err(|e| match e {})?
+                .map_or(U256::ZERO, |a| a.balance);
+            let needed = U256::from(tx.gas_limit)
+                .saturating_mul(U256::from(tx.gas_price))
+                .saturating_add(tx.value)
+                .saturating_add(l1_fee);
+            if balance < needed {
+                return Err(CallError::InsufficientFunds);
+            }
+        }
+    }
     let mut evm = build_evm(env, (), &tx, true);
     match evm.transact(tx) {
         Ok(r) => Ok(r.result),

@@ -11,8 +11,10 @@ use alloy::genesis::{Genesis, GenesisAccount};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, U256};
 use temporis_aivm::State;
+use temporis_aivm::l1fee::L1_FEE_VAULT;
 use temporis_aivm::precompiles::MODEL_REGISTRY_ADDRESS;
-use temporis_contracts::ModelRegistry;
+use temporis_contracts::{L1Block, L2ToL1MessagePasser, ModelRegistry};
+use temporis_protocol::chain::{L1_BLOCK_PREDEPLOY, L2_TO_L1_MESSAGE_PASSER_PREDEPLOY};
 
 use crate::{Result, SequencerError};
 
@@ -30,8 +32,9 @@ pub fn dev_accounts() -> Vec<Address> {
 }
 
 /// The dev genesis: the dev accounts funded with [`DEV_BALANCE`], the EIP-2935 history
-/// contract (as anvil's genesis has it) and the `ModelRegistry` predeploy
-/// ([`with_model_registry`]), timestamp 0, gas limit `gas_limit`.
+/// contract (as anvil's genesis has it), the `ModelRegistry` predeploy
+/// ([`with_model_registry`]) and the rollup predeploys ([`with_rollup_predeploys`]),
+/// timestamp 0, gas limit `gas_limit`.
 pub fn dev_genesis(chain_id: u64, gas_limit: u64) -> Genesis {
     let mut alloc: BTreeMap<Address, GenesisAccount> = dev_accounts()
         .into_iter()
@@ -45,7 +48,37 @@ pub fn dev_genesis(chain_id: u64, gas_limit: u64) -> Genesis {
     genesis.config.chain_id = chain_id;
     genesis.base_fee_per_gas = Some(u128::from(INITIAL_BASE_FEE));
     with_model_registry(&mut genesis);
+    with_rollup_predeploys(&mut genesis);
     genesis
+}
+
+/// Places the OP Stack predeploys the rollup needs, where the genesis has no code there yet
+/// (an account already there keeps its balance and storage): `L1Block` (0x4200…0015, written
+/// by the L1 attributes deposit of every block, read by the L1 data fee) and
+/// `L2ToL1MessagePasser` (0x4200…0016, where withdrawals start), both forge-compiled from
+/// `temporis-contracts`, and the `L1FeeVault` account (0x4200…001A, where L1 data fees go).
+/// Both contracts have no constructor state and no immutables (only constants), so their
+/// runtime code is the whole predeploy. The vault is a plain account with nonce 1, so that
+/// EIP-161 never deletes it while it is empty. Returns how many it added.
+pub fn with_rollup_predeploys(genesis: &mut Genesis) -> usize {
+    let mut added = 0;
+    for (address, code) in [
+        (L1_BLOCK_PREDEPLOY, &L1Block::DEPLOYED_BYTECODE),
+        (L2_TO_L1_MESSAGE_PASSER_PREDEPLOY, &L2ToL1MessagePasser::DEPLOYED_BYTECODE),
+    ] {
+        let account = genesis.alloc.entry(address).or_default();
+        if account.code.as_ref().is_none_or(|c| c.is_empty()) {
+            account.code = Some(code.clone());
+            account.nonce.get_or_insert(1);
+            added += 1;
+        }
+    }
+    let vault = genesis.alloc.entry(L1_FEE_VAULT).or_default();
+    if vault.nonce.is_none() {
+        vault.nonce = Some(1);
+        added += 1;
+    }
+    added
 }
 
 /// Places the `ModelRegistry` predeploy's runtime code (forge-compiled, from
@@ -117,6 +150,26 @@ mod tests {
         assert_eq!(accounts[0], address!("f39Fd6e51aad88F6F4ce6aB8827279cffFb92266"));
         assert_eq!(accounts[9], address!("a0Ee7A142d267C1f36714E4a8F75612F20a79720"));
         assert_eq!(DEV_BALANCE, U256::from(10_000u64) * U256::from(10u64).pow(U256::from(18)));
+    }
+
+    #[test]
+    fn the_rollup_predeploys_are_in_the_dev_genesis() {
+        let dev = dev_genesis(1, 30_000_000);
+        assert_eq!(dev.alloc[&L1_BLOCK_PREDEPLOY].code.as_ref(), Some(&L1Block::DEPLOYED_BYTECODE));
+        assert_eq!(
+            dev.alloc[&L2_TO_L1_MESSAGE_PASSER_PREDEPLOY].code.as_ref(),
+            Some(&L2ToL1MessagePasser::DEPLOYED_BYTECODE)
+        );
+        assert_eq!(dev.alloc[&L1_FEE_VAULT].nonce, Some(1));
+        // Again on the same genesis: nothing to add.
+        let mut again = dev.clone();
+        assert_eq!(with_rollup_predeploys(&mut again), 0);
+        // The forge artifacts are runtime code, not init code: no CODECOPY-and-RETURN prologue
+        // of a constructor (init code starts by copying itself, runtime code by its dispatcher).
+        let (state, _) = genesis_block(&dev, 30_000_000);
+        let l1 = state.account(&L1_BLOCK_PREDEPLOY).unwrap();
+        assert_eq!(state.code(&l1.code_hash).unwrap(), L1Block::DEPLOYED_BYTECODE);
+        assert_ne!(L1Block::DEPLOYED_BYTECODE, L1Block::BYTECODE);
     }
 
     #[test]

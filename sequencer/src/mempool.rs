@@ -9,10 +9,11 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
+use alloy::consensus::Transaction;
 use alloy::consensus::transaction::Recovered;
-use alloy::consensus::{Transaction, TxEnvelope};
 use alloy_primitives::map::{AddressMap, B256Map};
 use alloy_primitives::{Address, B256};
+use op_alloy_consensus::OpTxEnvelope;
 
 use crate::config::TxPoolConfig;
 
@@ -20,7 +21,7 @@ use crate::config::TxPoolConfig;
 #[derive(Debug, Clone)]
 pub struct PoolTx {
     /// The transaction and its sender.
-    pub tx: Arc<Recovered<TxEnvelope>>,
+    pub tx: Arc<Recovered<OpTxEnvelope>>,
     /// Its hash.
     pub hash: B256,
     /// Max fee per gas (gas price for legacy and EIP-2930).
@@ -33,8 +34,8 @@ pub struct PoolTx {
 
 impl PoolTx {
     /// Wraps a recovered transaction.
-    pub fn new(tx: Recovered<TxEnvelope>) -> Self {
-        let hash = *tx.tx_hash();
+    pub fn new(tx: Recovered<OpTxEnvelope>) -> Self {
+        let hash = tx.inner().tx_hash();
         let max_fee = tx.max_fee_per_gas();
         let tip = tx.max_priority_fee_per_gas().unwrap_or(max_fee);
         Self { tx: Arc::new(tx), hash, max_fee, tip, seq: 0 }
@@ -221,7 +222,7 @@ impl Mempool {
         base_fee: u64,
         gas_limit: u64,
         state_nonce: impl Fn(&Address) -> u64,
-    ) -> Vec<Arc<Recovered<TxEnvelope>>> {
+    ) -> Vec<Arc<Recovered<OpTxEnvelope>>> {
         // Heap of each sender's next executable transaction.
         let mut heap = BinaryHeap::new();
         let mut cursors: AddressMap<u64> = AddressMap::default();
@@ -310,7 +311,7 @@ mod tests {
             ..Default::default()
         };
         let sig = signer.sign_hash_sync(&inner.signature_hash()).unwrap();
-        let env: TxEnvelope = inner.into_signed(sig).into();
+        let env: OpTxEnvelope = inner.into_signed(sig).into();
         PoolTx::new(Recovered::new_unchecked(env, signer.address()))
     }
 

@@ -16,17 +16,22 @@ use alloy::eips::eip1559::BaseFeeParams;
 use alloy::eips::eip7685::EMPTY_REQUESTS_HASH;
 use alloy::eips::{Decodable2718, Encodable2718};
 use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
+use op_alloy_consensus::OpTxEnvelope;
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx;
 use temporis_aivm::precompiles::model_precompiles;
 use temporis_aivm::precompiles::store::ModelStore;
 use temporis_aivm::stf::{InvalidTxPolicy, tx_env};
 use temporis_aivm::{AivmPrecompileSet, BlockInput, ExecOptions, Executor, State};
+use temporis_protocol::chain::L1_BLOCK_PREDEPLOY;
+use temporis_protocol::l1::{L1BlockInfo, L1BlockValues, L1Epoch, block_system_txs, next_origin};
 use tokio::sync::broadcast;
 
 use crate::config::{Config, MAX_TX_SIZE};
-use crate::genesis::{dev_genesis, genesis_block, parse_genesis, with_model_registry};
+use crate::genesis::{
+    dev_genesis, genesis_block, parse_genesis, with_model_registry, with_rollup_predeploys,
+};
 use crate::mempool::{Mempool, PoolError, PoolTx};
-use crate::store::{ChainStore, StoredBlock};
+use crate::store::{ChainStore, L1Origin, StoredBlock};
 use crate::{Result, SequencerError};
 
 /// Why a transaction was refused at submission (messages as geth words them).
@@ -117,14 +122,14 @@ const RECENT_BLOCKS: usize = 256;
 impl Recent {
     fn push(&mut self, block: Arc<StoredBlock>) {
         for (i, tx) in block.txs.iter().enumerate() {
-            self.txs.insert(*tx.tx_hash(), (block.header.number, i as u32));
+            self.txs.insert(tx.tx_hash(), (block.header.number, i as u32));
         }
         self.blocks.push_back(block);
         if self.blocks.len() > RECENT_BLOCKS
             && let Some(old) = self.blocks.pop_front()
         {
             for tx in &old.txs {
-                self.txs.remove(tx.tx_hash());
+                self.txs.remove(&tx.tx_hash());
             }
         }
     }
@@ -136,10 +141,80 @@ impl Recent {
     }
 }
 
+/// Where the block producer stands on L1: the current origin and the L2 block's position in
+/// its epoch, and the confirmed L1 blocks not yet taken as origin.
+#[derive(Debug, Default)]
+struct L1Cursor {
+    /// The L1 origin of the head (none: no L1 block was ever pushed, standalone).
+    origin: Option<L1BlockInfo>,
+    /// The head's sequence number in the epoch of `origin`.
+    seq: u64,
+    /// Pushed L1 blocks after `origin`, in order.
+    queue: std::collections::VecDeque<L1Epoch>,
+}
+
+impl L1Cursor {
+    /// The cursor of a chain whose head is `head`: the origin and sequence number its L1
+    /// attributes deposit (its first transaction) carries. The L1 parent hash is not among the
+    /// attributes, so it is zero in the resumed origin (only the hash is checked against the
+    /// next pushed block's parent).
+    fn resume(head: &StoredBlock) -> Result<Self> {
+        let Some(stored) = head.l1_origin else { return Ok(Self::default()) };
+        let values = head
+            .txs
+            .first()
+            .and_then(|tx| tx.as_deposit())
+            .filter(|d| d.to.to() == Some(&L1_BLOCK_PREDEPLOY))
+            .map(|d| L1BlockValues::decode_ecotone(&d.input))
+            .transpose()
+            .map_err(|e| SequencerError::Store(format!("block {}: {e}", head.header.number)))?
+            .ok_or_else(|| {
+                SequencerError::Store(format!(
+                    "block {} has an L1 origin but does not start with the L1 attributes deposit",
+                    head.header.number
+                ))
+            })?;
+        if values.hash != stored.hash || values.number != stored.number {
+            return Err(SequencerError::Store(format!(
+                "block {}: its L1 attributes name another L1 block than its stored origin",
+                head.header.number
+            )));
+        }
+        let origin = L1BlockInfo {
+            number: values.number,
+            hash: values.hash,
+            parent_hash: B256::ZERO,
+            timestamp: values.timestamp,
+            base_fee: values.base_fee.saturating_to(),
+            blob_base_fee: values.blob_base_fee.saturating_to(),
+        };
+        Ok(Self { origin: Some(origin), seq: values.sequence_number, queue: Default::default() })
+    }
+
+    /// The newest L1 block known (queued or the origin).
+    fn last(&self) -> Option<&L1BlockInfo> {
+        self.queue.back().map(|e| &e.info).or(self.origin.as_ref())
+    }
+
+    /// The origin, sequence number and user deposits of the next L2 block at `timestamp`, and
+    /// whether it takes the next queued L1 block; none before any L1 block is known or due.
+    fn next(
+        &self,
+        timestamp: u64,
+    ) -> Option<(L1BlockInfo, u64, &[temporis_protocol::deposit::DepositLog], bool)> {
+        let queued = self.queue.front();
+        match (self.origin, next_origin(queued.map(|e| &e.info), timestamp, self.seq)) {
+            (_, (true, seq)) => queued.map(|e| (e.info, seq, e.deposits.as_slice(), true)),
+            (Some(origin), (false, seq)) => Some((origin, seq, &[][..], false)),
+            (None, _) => None,
+        }
+    }
+}
+
 struct Inner {
     config: Config,
-    /// The L1 origin stamped on the blocks produced from now on (none when standalone).
-    l1_origin: RwLock<Option<crate::store::L1Origin>>,
+    /// The L1 origin and queued L1 blocks of the block producer.
+    l1: Mutex<L1Cursor>,
     /// The genesis, for replays from it (tracing old transactions).
     genesis: alloy::genesis::Genesis,
     metrics: crate::metrics::Metrics,
@@ -204,6 +279,8 @@ impl Node {
                         if !with_model_registry(&mut genesis) {
                             tracing::info!(target: "sequencer::node", "the genesis file has code at the model registry's address: kept");
                         }
+                        let added = with_rollup_predeploys(&mut genesis);
+                        tracing::info!(target: "sequencer::node", added, "rollup predeploys placed in the genesis");
                         genesis
                     }
                     None if config.dev => {
@@ -312,11 +389,22 @@ impl Node {
                 last
             }
         };
+        let l1 = match store.head_number()? {
+            Some(n) if n > 0 => {
+                let block =
+                    store.block(n)?.ok_or_else(|| SequencerError::Store(format!("block {n} missing")))?;
+                L1Cursor::resume(&block)?
+            }
+            _ => L1Cursor::default(),
+        };
+        if let Some(origin) = &l1.origin {
+            tracing::info!(target: "sequencer::node", l1_origin = origin.number, seq = l1.seq, "resumed the L1 origin");
+        }
         let (blocks, _) = broadcast::channel(1024);
         let (pending_txs, _) = broadcast::channel(4096);
         Ok(Self {
             inner: Arc::new(Inner {
-                l1_origin: RwLock::new(None),
+                l1: Mutex::new(l1),
                 genesis,
                 recent: RwLock::new(Recent::default()),
                 metrics: Default::default(),
@@ -377,11 +465,56 @@ impl Node {
         self.inner.store.tx_location(hash)
     }
 
-    /// Sets the L1 origin of the blocks produced from now on: the derivation pipeline calls
-    /// this as it follows L1 (deposits will come from the same block). Standalone nodes never
-    /// do, and their blocks have none.
-    pub fn set_l1_origin(&self, origin: Option<crate::store::L1Origin>) {
-        *self.inner.l1_origin.write().expect("l1 origin lock") = origin;
+    /// Hands the block producer the next confirmed L1 block and its deposits (the L1 watcher
+    /// calls this in L1 order). The next L2 block whose timestamp is at least the L1 block's
+    /// takes it as its origin (OP's rule; one L1 block per L2 block at most) and starts with
+    /// its L1 attributes deposit and then its user deposits; later blocks of the epoch start
+    /// with the L1 attributes deposit only. A block already known (same number and hash, as
+    /// a watcher replaying after a restart pushes) is ignored. Refused: a block that does not
+    /// extend the last one known (wrong parent hash, a gap, another hash at a known number),
+    /// or a deposit log that is not of this block or does not decode. The queue lives in
+    /// memory: after a restart the watcher pushes again from the head's origin
+    /// ([`Node::l1_origin_of`] the head), which the node resumed from its store.
+    pub fn push_l1_epoch(&self, epoch: L1Epoch) -> Result<()> {
+        let info = epoch.info;
+        for log in &epoch.deposits {
+            if log.l1_block_hash != info.hash {
+                return Err(SequencerError::L1(format!(
+                    "deposit log {} is of L1 block {}, not of {} ({})",
+                    log.log_index, log.l1_block_hash, info.number, info.hash
+                )));
+            }
+            log.to_deposit_tx().map_err(|e| {
+                SequencerError::L1(format!("deposit log {} of L1 block {}: {e}", log.log_index, info.number))
+            })?;
+        }
+        let mut l1 = self.inner.l1.lock().expect("l1 lock");
+        if let Some(last) = l1.last() {
+            if info.number <= last.number {
+                if info.number == last.number && info.hash != last.hash {
+                    return Err(SequencerError::L1(format!(
+                        "L1 block {} is {}, already known as {}",
+                        info.number, info.hash, last.hash
+                    )));
+                }
+                tracing::debug!(target: "sequencer::l1", number = info.number, "L1 block already known");
+                return Ok(());
+            }
+            if info.number != last.number + 1 || info.parent_hash != last.hash {
+                return Err(SequencerError::L1(format!(
+                    "L1 block {} ({}, parent {}) does not extend block {} ({})",
+                    info.number, info.hash, info.parent_hash, last.number, last.hash
+                )));
+            }
+        }
+        tracing::debug!(target: "sequencer::l1", number = info.number, hash = %info.hash, deposits = epoch.deposits.len(), "L1 block queued");
+        l1.queue.push_back(epoch);
+        Ok(())
+    }
+
+    /// The L1 origin of block `number` (none for standalone blocks and unknown numbers).
+    pub fn l1_origin_of(&self, number: u64) -> Result<Option<L1Origin>> {
+        Ok(self.block(number)?.and_then(|b| b.l1_origin))
     }
 
     /// The node's counters.
@@ -490,16 +623,18 @@ impl Node {
     }
 
     fn check_and_pool(&self, tx: TxEnvelope) -> Result<B256, SubmitError> {
-        if tx.tx_type() == TxType::Eip4844 {
+        // Users cannot send deposits: an Ethereum envelope has no type 0x7E, and a blob
+        // transaction has no OP envelope.
+        let Ok(tx) = OpTxEnvelope::try_from_eth_envelope(tx) else {
             return Err(SubmitError::TypeNotSupported);
-        }
+        };
         match tx.chain_id() {
             None => return Err(SubmitError::NotReplayProtected),
             Some(id) if id != self.inner.chain_id => return Err(SubmitError::WrongChainId),
             Some(_) => {}
         }
         let sender = tx.recover_signer().map_err(|_| SubmitError::InvalidSender)?;
-        let hash = *tx.tx_hash();
+        let hash = tx.tx_hash();
         let gas = tx.gas_limit();
         if gas > self.inner.config.sequencer.gas_limit {
             return Err(SubmitError::GasLimit);
@@ -527,7 +662,11 @@ impl Node {
             }
             return Err(SubmitError::NonceTooLow { state: nonce, tx: tx_nonce });
         }
-        let cost = U256::from(gas) * U256::from(recovered.max_fee_per_gas()) + recovered.value();
+        // With the L1 data fee at the head's L1 values (the block that includes it checks again
+        // at its own).
+        let l1_fee =
+            temporis_aivm::l1fee::L1FeeParams::from_state(&state).fee(&recovered.inner().encoded_2718());
+        let cost = U256::from(gas) * U256::from(recovered.max_fee_per_gas()) + recovered.value() + l1_fee;
         if balance < cost {
             return Err(SubmitError::InsufficientFunds { balance, cost });
         }
@@ -548,22 +687,44 @@ impl Node {
         let parent = inner.head.read().expect("head lock").clone();
         let gas_limit = inner.config.sequencer.gas_limit;
         let base_fee = parent.header.next_block_base_fee(BaseFeeParams::ethereum()).unwrap_or_default();
-        let candidates: Vec<Recovered<TxEnvelope>> = {
-            let pool = inner.pool.lock().expect("pool lock");
-            pool.best(base_fee, gas_limit, |a| state.account(a).map_or(0, |acc| acc.nonce))
-                .into_iter()
-                .map(|t| (*t).clone())
-                .collect()
+        // Sub-second block times give several blocks per second: timestamps never go
+        // backwards but may repeat.
+        let timestamp = now_secs().max(parent.header.timestamp);
+        // The block's system transactions come first: the L1 attributes deposit, and in the
+        // first block of an epoch the epoch's user deposits.
+        let (origin, system_txs) = {
+            let l1 = inner.l1.lock().expect("l1 lock");
+            match l1.next(timestamp) {
+                None => (None, Vec::new()),
+                Some((info, seq, deposits, advanced)) => {
+                    let txs = block_system_txs(&info, seq, deposits, &inner.config.sequencer.fee_params)
+                        .map_err(|e| SequencerError::L1(e.to_string()))?;
+                    (Some((info, seq, advanced)), txs)
+                }
+            }
         };
+        let mut candidates: Vec<Recovered<OpTxEnvelope>> = system_txs
+            .into_iter()
+            .map(|tx| {
+                let from = tx.as_deposit().map(|d| d.from).unwrap_or_default();
+                Recovered::new_unchecked(tx, from)
+            })
+            .collect();
+        let system_gas: u64 = candidates.iter().map(|t| t.gas_limit()).sum();
+        {
+            let pool = inner.pool.lock().expect("pool lock");
+            let best = pool.best(base_fee, gas_limit.saturating_sub(system_gas), |a| {
+                state.account(a).map_or(0, |acc| acc.nonce)
+            });
+            candidates.extend(best.into_iter().map(|t| (*t).clone()));
+        }
         let header_base = Header {
             parent_hash: parent.hash,
             ommers_hash: EMPTY_OMMER_ROOT_HASH,
             beneficiary: inner.config.sequencer.coinbase,
             number: parent.header.number + 1,
             gas_limit,
-            // Sub-second block times give several blocks per second: timestamps never go
-            // backwards but may repeat.
-            timestamp: now_secs().max(parent.header.timestamp),
+            timestamp,
             mix_hash: keccak256(parent.hash),
             base_fee_per_gas: Some(base_fee),
             withdrawals_root: Some(EMPTY_ROOT_HASH),
@@ -580,7 +741,7 @@ impl Node {
             .execute_block(&mut state, &block_input(&header_base), &candidates, &options)
             .map_err(|e| SequencerError::Execution(e.to_string()))?;
         let rejected: std::collections::HashSet<usize> = out.rejected.iter().map(|r| r.index).collect();
-        let (txs, senders): (Vec<TxEnvelope>, Vec<Address>) = candidates
+        let (txs, senders): (Vec<OpTxEnvelope>, Vec<Address>) = candidates
             .into_iter()
             .enumerate()
             .filter(|(i, _)| !rejected.contains(i))
@@ -603,7 +764,11 @@ impl Node {
             txs,
             senders,
             receipts: out.receipts,
-            l1_origin: *inner.l1_origin.read().expect("l1 origin lock"),
+            l1_origin: origin.map(|(info, _, _)| L1Origin {
+                number: info.number,
+                hash: info.hash,
+                timestamp: info.timestamp,
+            }),
         });
         let executed = started.elapsed();
         let interval = inner.config.snapshot_interval;
@@ -625,6 +790,14 @@ impl Node {
             let mut head = inner.head.write().expect("head lock");
             inner.recent.write().expect("recent lock").push(block.clone());
             *head = Head { header: block.header.clone(), hash: block.hash };
+        }
+        if let Some((info, seq, advanced)) = origin {
+            let mut l1 = inner.l1.lock().expect("l1 lock");
+            if advanced {
+                l1.queue.pop_front();
+            }
+            l1.origin = Some(info);
+            l1.seq = seq;
         }
         {
             let mut pool = inner.pool.lock().expect("pool lock");

@@ -11,28 +11,34 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use alloy::consensus::transaction::Recovered;
-use alloy::consensus::{Transaction as _, TxEnvelope};
+use alloy::consensus::{ReceiptWithBloom, Transaction as _};
 use alloy::eips::BlockNumberOrTag;
 use alloy::eips::eip1898::BlockId;
 use alloy::rpc::types::state::StateOverride;
-use alloy::rpc::types::{
-    Block, BlockTransactions, FeeHistory, Filter, Log, Transaction, TransactionReceipt, TransactionRequest,
-};
+use alloy::rpc::types::{BlockTransactions, FeeHistory, Filter, Log, TransactionReceipt, TransactionRequest};
 use alloy::sol_types::SolError;
 use alloy_primitives::{Address, B256, Bytes, U64, U256};
 use jsonrpsee::server::{
     BatchRequestConfig, PendingSubscriptionSink, RpcModule, Server, ServerConfig, ServerHandle,
 };
 use jsonrpsee::types::{ErrorObjectOwned, Params};
+use op_alloy_consensus::{OpReceipt, OpReceiptEnvelope, OpTxEnvelope};
+use op_alloy_rpc_types::{L1BlockInfo, OpTransactionReceipt, Transaction};
 use revm::context_interface::result::ExecutionResult;
 use serde_json::{Value, json};
 use temporis_aivm::State;
+use temporis_aivm::l1fee::L1FeeParams;
+use temporis_protocol::chain::L1_BLOCK_PREDEPLOY;
+use temporis_protocol::l1::L1BlockValues;
 
 use crate::evm::{self, CallEnv, CallError, Failure};
 use crate::node::{Head, Node, SubmitError};
 use crate::store::StoredBlock;
 
 type RpcResult = Result<Value, ErrorObjectOwned>;
+
+/// A block as served: OP transactions.
+type Block = alloy::rpc::types::Block<Transaction>;
 
 /// The suggested priority fee (1 Mwei, as OP Stack chains suggest by default: blocks are not
 /// full, so any tip is included).
@@ -129,23 +135,73 @@ fn check_state_block(node: &Node, head: &Head, block: Option<BlockId>) -> Result
     Ok(())
 }
 
+/// Transaction `index` of `block` as OP nodes serve it: a deposit with `sourceHash`, `mint`,
+/// `isSystemTx`, its `from`, `gasPrice` 0, the sender's nonce before it (`nonce`, from its
+/// receipt), `depositReceiptVersion`, and the zero signature op-geth and op-reth show.
 fn rpc_tx(block: &StoredBlock, index: usize) -> Transaction {
     let tx = &block.txs[index];
+    let receipt = &block.receipts[index];
+    let effective_gas_price =
+        if tx.is_deposit() { 0 } else { tx.effective_gas_price(block.header.base_fee_per_gas) };
     Transaction {
-        effective_gas_price: Some(tx.effective_gas_price(block.header.base_fee_per_gas)),
-        inner: Recovered::new_unchecked(tx.clone(), block.senders[index]),
-        block_hash: Some(block.hash),
-        block_number: Some(block.header.number),
-        transaction_index: Some(index as u64),
-        block_timestamp: None,
+        inner: alloy::rpc::types::Transaction {
+            effective_gas_price: Some(effective_gas_price),
+            inner: Recovered::new_unchecked(tx.clone(), block.senders[index]),
+            block_hash: Some(block.hash),
+            block_number: Some(block.header.number),
+            transaction_index: Some(index as u64),
+            block_timestamp: None,
+        },
+        deposit_nonce: receipt.deposit_nonce(),
+        deposit_receipt_version: receipt.deposit_receipt_version(),
     }
+}
+
+/// The L1 values of `block`: those its L1 attributes deposit (its first transaction) set, as
+/// the STF read them for the block's transactions; zeros for a standalone block (no L1 origin,
+/// no deposit, and `L1Block` never written: the STF charged no L1 fee).
+fn block_l1_values(block: &StoredBlock) -> L1BlockValues {
+    block
+        .txs
+        .first()
+        .and_then(|tx| tx.as_deposit())
+        .filter(|d| d.to.to() == Some(&L1_BLOCK_PREDEPLOY))
+        .and_then(|d| L1BlockValues::decode_ecotone(&d.input).ok())
+        .unwrap_or_default()
+}
+
+/// The L1 fee fields of a non-deposit receipt (OP's Ecotone/Fjord receipt fields).
+fn l1_fee_fields(values: &L1BlockValues, tx: &OpTxEnvelope) -> L1BlockInfo {
+    let fee = L1FeeParams::from_values(values).compute(&alloy::eips::Encodable2718::encoded_2718(tx));
+    L1BlockInfo {
+        l1_gas_price: Some(values.base_fee.saturating_to()),
+        l1_gas_used: Some(u128::from(fee.gas_used)),
+        l1_fee: Some(fee.fee.saturating_to()),
+        l1_base_fee_scalar: Some(u128::from(values.base_fee_scalar)),
+        l1_blob_base_fee: Some(values.blob_base_fee.saturating_to()),
+        l1_blob_base_fee_scalar: Some(u128::from(values.blob_base_fee_scalar)),
+        ..Default::default()
+    }
+}
+
+/// An OP receipt envelope as the RPC receipt's inner receipt (the same fields, typed by `type`).
+fn op_receipt<T>(receipt: OpReceiptEnvelope<T>) -> ReceiptWithBloom<OpReceipt<T>> {
+    let (receipt, logs_bloom) = match receipt {
+        OpReceiptEnvelope::Legacy(r) => (OpReceipt::Legacy(r.receipt), r.logs_bloom),
+        OpReceiptEnvelope::Eip2930(r) => (OpReceipt::Eip2930(r.receipt), r.logs_bloom),
+        OpReceiptEnvelope::Eip1559(r) => (OpReceipt::Eip1559(r.receipt), r.logs_bloom),
+        OpReceiptEnvelope::Eip7702(r) => (OpReceipt::Eip7702(r.receipt), r.logs_bloom),
+        OpReceiptEnvelope::PostExec(r) => (OpReceipt::PostExec(r.receipt), r.logs_bloom),
+        OpReceiptEnvelope::Deposit(r) => (OpReceipt::Deposit(r.receipt), r.logs_bloom),
+    };
+    ReceiptWithBloom { receipt, logs_bloom }
 }
 
 fn rpc_block(block: &StoredBlock, full: bool) -> Block {
     let transactions = if full {
         BlockTransactions::Full((0..block.txs.len()).map(|i| rpc_tx(block, i)).collect())
     } else {
-        BlockTransactions::Hashes(block.txs.iter().map(|t| *t.tx_hash()).collect())
+        BlockTransactions::Hashes(block.txs.iter().map(|t| t.tx_hash()).collect())
     };
     let body = alloy::consensus::BlockBody {
         transactions: block.txs.clone(),
@@ -177,7 +233,7 @@ fn block_logs(block: &StoredBlock) -> Vec<Log> {
                 block_hash: Some(block.hash),
                 block_number: Some(block.header.number),
                 block_timestamp: Some(block.header.timestamp),
-                transaction_hash: Some(*block.txs[i].tx_hash()),
+                transaction_hash: Some(block.txs[i].tx_hash()),
                 transaction_index: Some(i as u64),
                 log_index: Some(log_index),
                 removed: false,
@@ -188,13 +244,13 @@ fn block_logs(block: &StoredBlock) -> Vec<Log> {
     out
 }
 
-fn rpc_receipt(block: &StoredBlock, index: usize) -> TransactionReceipt {
+fn rpc_receipt(block: &StoredBlock, index: usize) -> OpTransactionReceipt {
     let tx = &block.txs[index];
     let receipt = &block.receipts[index];
     let prev_cumulative = index.checked_sub(1).map_or(0, |p| block.receipts[p].cumulative_gas_used());
     let first_log: usize = block.receipts[..index].iter().map(|r| r.logs().len()).sum();
     let mut log_index = first_log as u64;
-    let tx_hash = *tx.tx_hash();
+    let tx_hash = tx.tx_hash();
     let inner = receipt.clone().map_logs(|log| {
         let l = Log {
             inner: log,
@@ -210,23 +266,34 @@ fn rpc_receipt(block: &StoredBlock, index: usize) -> TransactionReceipt {
         l
     });
     let from = block.senders[index];
-    TransactionReceipt {
-        inner,
-        transaction_hash: tx_hash,
-        transaction_index: Some(index as u64),
-        block_hash: Some(block.hash),
-        block_number: Some(block.header.number),
-        gas_used: receipt.cumulative_gas_used() - prev_cumulative,
-        effective_gas_price: tx.effective_gas_price(block.header.base_fee_per_gas),
-        blob_gas_used: None,
-        blob_gas_price: None,
-        from,
-        to: tx.to(),
-        contract_address: tx.is_create().then(|| from.create(tx.nonce())),
+    // A deposit's nonce is its sender's before it, which its receipt records.
+    let nonce = receipt.deposit_nonce().unwrap_or_else(|| tx.nonce());
+    let (effective_gas_price, l1_block_info) = if tx.is_deposit() {
+        (0, L1BlockInfo::default())
+    } else {
+        (tx.effective_gas_price(block.header.base_fee_per_gas), l1_fee_fields(&block_l1_values(block), tx))
+    };
+    OpTransactionReceipt {
+        inner: TransactionReceipt {
+            inner: op_receipt(inner),
+            transaction_hash: tx_hash,
+            transaction_index: Some(index as u64),
+            block_hash: Some(block.hash),
+            block_number: Some(block.header.number),
+            gas_used: receipt.cumulative_gas_used() - prev_cumulative,
+            effective_gas_price,
+            blob_gas_used: None,
+            blob_gas_price: None,
+            from,
+            to: tx.to(),
+            contract_address: tx.is_create().then(|| from.create(nonce)),
+        },
+        l1_block_info,
+        op_gas_refund: None,
     }
 }
 
-fn receipt_of(node: &Node, hash: &B256) -> Result<Option<TransactionReceipt>, ErrorObjectOwned> {
+fn receipt_of(node: &Node, hash: &B256) -> Result<Option<OpTransactionReceipt>, ErrorObjectOwned> {
     // Wallets poll for receipts of pending transactions: answer those without a store read.
     if node.with_pool(|p| p.contains(hash)) {
         return Ok(None);
@@ -284,6 +351,7 @@ fn call_env<'a>(
         spec: node.executor().spec(),
         precompiles: node.precompiles().clone(),
         block_hash,
+        uncapped: false,
     }
 }
 
@@ -411,14 +479,18 @@ fn fee_history(
     to_value(history)
 }
 
-fn pool_tx_json(node: &Node, tx: &Recovered<TxEnvelope>) -> RpcResult {
+fn pool_tx_json(node: &Node, tx: &Recovered<OpTxEnvelope>) -> RpcResult {
     to_value(Transaction {
-        effective_gas_price: None,
-        inner: tx.clone(),
-        block_hash: None,
-        block_number: None,
-        transaction_index: None,
-        block_timestamp: None,
+        inner: alloy::rpc::types::Transaction {
+            effective_gas_price: None,
+            inner: tx.clone(),
+            block_hash: None,
+            block_number: None,
+            transaction_index: None,
+            block_timestamp: None,
+        },
+        deposit_nonce: None,
+        deposit_receipt_version: None,
     })
     .map(|mut v| {
         let _ = node;
@@ -437,7 +509,7 @@ async fn wait_for_receipt(
     blocks: &mut tokio::sync::broadcast::Receiver<Arc<StoredBlock>>,
     hash: B256,
     timeout: Duration,
-) -> Result<Option<TransactionReceipt>, ErrorObjectOwned> {
+) -> Result<Option<OpTransactionReceipt>, ErrorObjectOwned> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         if let Some(r) = receipt_of(node, &hash)? {
@@ -446,7 +518,7 @@ async fn wait_for_receipt(
         match tokio::time::timeout_at(deadline, blocks.recv()).await {
             Err(_) => return Ok(None),
             Ok(Ok(block)) => {
-                if let Some(i) = block.txs.iter().position(|t| *t.tx_hash() == hash) {
+                if let Some(i) = block.txs.iter().position(|t| t.tx_hash() == hash) {
                     return Ok(Some(rpc_receipt(&block, i)));
                 }
             }
@@ -466,24 +538,39 @@ fn trace_included(
 ) -> Result<alloy::rpc::types::trace::geth::GethTrace, ErrorObjectOwned> {
     let hash_of = block_hashes(n);
     let h = &block.header;
+    let mut base_fee = h.base_fee_per_gas.unwrap_or_default();
+    // A deposit runs as the STF runs it: its mint credited first, no fee, `BASEFEE` 0, no
+    // per-transaction gas cap. (A user transaction's L1 fee, taken by the STF before it runs,
+    // is not taken here: only code reading the sender's balance would see the difference.)
+    let minted;
+    let (pre, tx, uncapped) = match block.txs[index].as_deposit() {
+        Some(deposit) => {
+            let mut state = pre.clone();
+            let account = state.account(&deposit.from);
+            if deposit.mint > 0 {
+                let balance = account.map_or(U256::ZERO, |a| a.balance);
+                state.set_balance(deposit.from, balance.saturating_add(U256::from(deposit.mint)));
+            }
+            let nonce = account.map_or(0, |a| a.nonce);
+            base_fee = 0;
+            minted = state;
+            (&minted, temporis_aivm::stf::deposit_env(deposit, nonce, n.chain_id()), true)
+        }
+        None => {
+            let recovered = Recovered::new_unchecked(block.txs[index].clone(), block.senders[index]);
+            (pre, temporis_aivm::stf::tx_env(&recovered).map_err(server_err)?, false)
+        }
+    };
     let env = CallEnv {
         state: pre,
         overrides: None,
-        block: evm::block_env(
-            h.number,
-            h.timestamp,
-            h.beneficiary,
-            h.base_fee_per_gas.unwrap_or_default(),
-            h.gas_limit,
-            h.mix_hash,
-        ),
+        block: evm::block_env(h.number, h.timestamp, h.beneficiary, base_fee, h.gas_limit, h.mix_hash),
         chain_id: n.chain_id(),
         spec: n.executor().spec(),
         precompiles: n.precompiles().clone(),
         block_hash: &hash_of,
+        uncapped,
     };
-    let recovered = Recovered::new_unchecked(block.txs[index].clone(), block.senders[index]);
-    let tx = temporis_aivm::stf::tx_env(&recovered).map_err(server_err)?;
     crate::trace::trace(&env, tx, opts, false).map_err(server_err)
 }
 
@@ -502,8 +589,13 @@ fn trace_block(
     let input = crate::node::block_input(&block.header);
     let mut out = Vec::with_capacity(block.txs.len());
     for i in 0..block.txs.len() {
-        let trace = trace_included(n, &state, block, i, opts)?;
-        out.push(json!({ "txHash": block.txs[i].tx_hash(), "result": trace }));
+        // As geth, a transaction that cannot be traced gets an `error` entry, not the whole
+        // block: a deposit that failed revm's checks (value above balance and mint) was
+        // included without running, so there is nothing to trace.
+        match trace_included(n, &state, block, i, opts) {
+            Ok(trace) => out.push(json!({ "txHash": block.txs[i].tx_hash(), "result": trace })),
+            Err(e) => out.push(json!({ "txHash": block.txs[i].tx_hash(), "error": e.message() })),
+        }
         // Apply it alone: the block's system call at its start is idempotent (it stores the
         // same parent hash in the same slot), so a block run one transaction at a time ends in
         // the block's state.

@@ -11,10 +11,11 @@
 
 use std::path::Path;
 
-use alloy::consensus::{Header, ReceiptEnvelope, TxEnvelope};
+use alloy::consensus::Header;
 use alloy::eips::{Decodable2718, Encodable2718};
 use alloy::rlp::{Decodable, Encodable};
 use alloy_primitives::{Address, B256, Bytes};
+use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use crate::{Result, SequencerError};
@@ -50,12 +51,12 @@ pub struct StoredBlock {
     pub header: Header,
     /// `keccak256(rlp(header))`.
     pub hash: B256,
-    /// Transactions, in order.
-    pub txs: Vec<TxEnvelope>,
+    /// Transactions, in order (OP envelopes: deposits first).
+    pub txs: Vec<OpTxEnvelope>,
     /// Their senders.
     pub senders: Vec<Address>,
     /// Their receipts.
-    pub receipts: Vec<ReceiptEnvelope>,
+    pub receipts: Vec<OpReceiptEnvelope>,
     /// The L1 block it was built on (none when standalone).
     pub l1_origin: Option<L1Origin>,
 }
@@ -183,11 +184,11 @@ impl ChainStore {
         let header = Header::decode(&mut header.value()).map_err(db_err)?;
         let missing = || SequencerError::Store(format!("block {number} is incomplete"));
         let body = tx.open_table(BODIES).map_err(db_err)?.get(number).map_err(db_err)?.ok_or_else(missing)?;
-        let txs = decode_list(body.value(), |b| TxEnvelope::decode_2718(&mut &b[..]).map_err(db_err))?;
+        let txs = decode_list(body.value(), |b| OpTxEnvelope::decode_2718(&mut &b[..]).map_err(db_err))?;
         let receipts =
             tx.open_table(RECEIPTS).map_err(db_err)?.get(number).map_err(db_err)?.ok_or_else(missing)?;
         let receipts =
-            decode_list(receipts.value(), |b| ReceiptEnvelope::decode_2718(&mut &b[..]).map_err(db_err))?;
+            decode_list(receipts.value(), |b| OpReceiptEnvelope::decode_2718(&mut &b[..]).map_err(db_err))?;
         let senders =
             tx.open_table(SENDERS).map_err(db_err)?.get(number).map_err(db_err)?.ok_or_else(missing)?;
         let senders = senders.value().chunks_exact(20).map(Address::from_slice).collect();

@@ -3,14 +3,15 @@
 //! receipt (status, gas, logs), on the header's gas used, logs bloom, transactions root,
 //! receipts root and state root, and on every account anvil proves with `eth_getProof`.
 
+use alloy::consensus::Transaction;
 use alloy::consensus::transaction::Recovered;
-use alloy::consensus::{Transaction, TxEnvelope};
 use alloy::eips::{BlockNumberOrTag, Encodable2718};
 use alloy::network::ReceiptResponse;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::rpc::types::trace::geth::GethDefaultTracingOptions;
 use alloy::sol_types::{SolCall, SolConstructor};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
+use op_alloy_consensus::OpTxEnvelope;
 use revm_inspectors::tracing::TracingInspectorConfig;
 use temporis_aivm::{BlockInput, ExecOptions, Executor, State};
 use temporis_contracts::ModelNFT;
@@ -52,7 +53,7 @@ fn mint_params(content: u8) -> MintParams {
 /// A block with ETH transfers (EIP-1559 and legacy, to existing, fresh and precompile
 /// addresses, a zero-value touch), a ModelNFT deployment, mints (one reverting), an ERC-20
 /// deployment, mint and transfers.
-fn workload() -> (String, Vec<Recovered<TxEnvelope>>, Address, Address) {
+fn workload() -> (String, Vec<Recovered<OpTxEnvelope>>, Address, Address) {
     let k = keys(4);
     let addrs: Vec<Address> = k.iter().map(|s| s.address()).collect();
     let genesis = genesis_json(&addrs, U256::from(100u128 * 10u128.pow(18)), &[]);
@@ -110,7 +111,7 @@ fn workload() -> (String, Vec<Recovered<TxEnvelope>>, Address, Address) {
     (genesis, txs, nft, token)
 }
 
-async fn send_all(provider: &impl Provider, txs: &[Recovered<TxEnvelope>]) -> eyre::Result<()> {
+async fn send_all(provider: &impl Provider, txs: &[Recovered<OpTxEnvelope>]) -> eyre::Result<()> {
     for tx in txs {
         // Mined later, by `evm_mine`: nothing to wait for here.
         let _pending = provider.send_raw_transaction(&tx.inner().encoded_2718()).await?;
@@ -347,7 +348,7 @@ async fn trace_matches_anvil_struct_logs() -> eyre::Result<()> {
     let ours = serde_json::to_value(&frame)?;
     // Anvil's top-level `gas` is the block's cumulative gas at this transaction, not the
     // transaction's own; compare it with the receipt's.
-    let receipt = provider.get_transaction_receipt(*target).await?.expect("receipt");
+    let receipt = provider.get_transaction_receipt(target).await?.expect("receipt");
     assert_eq!(theirs["gas"], serde_json::json!(receipt.inner.cumulative_gas_used()));
     assert_eq!(ours["gas"], serde_json::json!(receipt.gas_used));
     assert_eq!(ours["returnValue"], theirs["returnValue"]);

@@ -5,6 +5,7 @@
 mod aivm_support;
 mod anvil_diff;
 mod cli;
+mod deposits;
 mod exec_precompiles;
 mod inference;
 mod kernels;
@@ -18,11 +19,12 @@ mod state_root;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use alloy::consensus::transaction::Recovered;
-use alloy::consensus::{SignableTransaction, TxEip1559, TxEnvelope, TxLegacy};
+use alloy::consensus::{SignableTransaction, TxEip1559, TxLegacy};
 use alloy::network::TxSignerSync;
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::signers::local::PrivateKeySigner;
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256};
+use op_alloy_consensus::OpTxEnvelope;
 use temporis_aivm::BlockInput;
 
 /// Chain id of the tests (the L2 devnet's).
@@ -102,7 +104,7 @@ pub(crate) fn eip1559(
     value: U256,
     input: Bytes,
     gas_limit: u64,
-) -> Recovered<TxEnvelope> {
+) -> Recovered<OpTxEnvelope> {
     let mut tx = TxEip1559 {
         chain_id: CHAIN_ID,
         nonce,
@@ -125,7 +127,7 @@ pub(crate) fn legacy(
     to: TxKind,
     value: U256,
     gas_limit: u64,
-) -> Recovered<TxEnvelope> {
+) -> Recovered<OpTxEnvelope> {
     let mut tx = TxLegacy {
         chain_id: Some(CHAIN_ID),
         nonce,

@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use alloy::consensus::TxEnvelope;
 use alloy::consensus::transaction::Recovered;
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::{SolCall, SolConstructor, SolError, SolEvent};
 use alloy_primitives::{Address, B256, Bytes, TxKind, U256, hex};
+use op_alloy_consensus::OpTxEnvelope;
 use revm::context::result::{ExecutionResult, HaltReason};
 use revm_inspectors::tracing::TracingInspectorConfig;
 use temporis_aivm::engine::{Kernels, infer_batch_with};
@@ -67,18 +67,18 @@ impl Chain {
         self.store = store;
     }
 
-    fn tx(&mut self, to: TxKind, input: Vec<u8>, gas: u64) -> Recovered<TxEnvelope> {
+    fn tx(&mut self, to: TxKind, input: Vec<u8>, gas: u64) -> Recovered<OpTxEnvelope> {
         let tx = eip1559(&self.key, self.nonce, to, U256::ZERO, input.into(), gas);
         self.nonce += 1;
         tx
     }
 
-    fn call_tx(&mut self, to: Address, input: Vec<u8>) -> Recovered<TxEnvelope> {
+    fn call_tx(&mut self, to: Address, input: Vec<u8>) -> Recovered<OpTxEnvelope> {
         self.tx(TxKind::Call(to), input, TX_GAS)
     }
 
     /// Executes one block of `txs` and returns its outcome.
-    fn execute(&mut self, txs: &[Recovered<TxEnvelope>]) -> BlockOutcome {
+    fn execute(&mut self, txs: &[Recovered<OpTxEnvelope>]) -> BlockOutcome {
         self.block += 1;
         let out = self
             .executor
@@ -110,7 +110,11 @@ impl Chain {
     }
 
     /// The transactions that publish the pack in `pack_dir`: announce, then every chunk.
-    fn publish_txs(&mut self, pack_dir: &Path, parent: B256) -> (Manifest, B256, Vec<Recovered<TxEnvelope>>) {
+    fn publish_txs(
+        &mut self,
+        pack_dir: &Path,
+        parent: B256,
+    ) -> (Manifest, B256, Vec<Recovered<OpTxEnvelope>>) {
         let m = pack::read_manifest(&pack_dir.join(pack::MANIFEST_FILE)).unwrap();
         let (kind, config_chunks, hashes) = onchain_manifest(&m);
         let publication = publication_id(m.id, kind, parent, config_chunks, &hashes);
@@ -514,7 +518,7 @@ fn publish_unchecked(
     out: &Path,
     kind: PackKind,
     parent: B256,
-) -> (B256, B256, Vec<Recovered<TxEnvelope>>) {
+) -> (B256, B256, Vec<Recovered<OpTxEnvelope>>) {
     let (id, files) = match kind {
         PackKind::Model => {
             let f = ModelFiles::read(dir).unwrap();
@@ -611,11 +615,11 @@ async fn publish_tool_transactions_run_on_anvil_and_publish_on_the_aivm() {
     assert_eq!(ModelRegistry::statusOfCall::abi_decode_returns(&status).unwrap().status, STATUS_PENDING);
 
     let raws: Vec<Bytes> = serde_json::from_slice(&std::fs::read(&raw_file).unwrap()).unwrap();
-    let txs: Vec<Recovered<TxEnvelope>> = raws
+    let txs: Vec<Recovered<OpTxEnvelope>> = raws
         .iter()
         .map(|r| {
-            let tx = TxEnvelope::decode_2718(&mut r.as_ref()).unwrap();
-            let signer = tx.signature().recover_address_from_prehash(&tx.signature_hash()).unwrap();
+            let tx = OpTxEnvelope::decode_2718(&mut r.as_ref()).unwrap();
+            let signer = alloy::consensus::transaction::SignerRecoverable::recover_signer(&tx).unwrap();
             Recovered::new_unchecked(tx, signer)
         })
         .collect();

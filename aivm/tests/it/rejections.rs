@@ -34,7 +34,7 @@ fn invalid_transactions_are_skipped_with_their_reason() {
     let out = Executor::new(crate::CHAIN_ID)
         .execute_block(&mut state, &block, &txs, &ExecOptions::default())
         .unwrap();
-    assert_eq!(out.tx_hashes, vec![*txs[1].tx_hash(), *txs[6].tx_hash()]);
+    assert_eq!(out.tx_hashes, vec![txs[1].tx_hash(), txs[6].tx_hash()]);
     let reasons: Vec<(usize, InvalidTx)> =
         out.rejected.iter().map(|RejectedTx { index, reason, .. }| (*index, reason.clone())).collect();
     let fee = U256::from(21_000u64 * 3 * crate::GENESIS_BASE_FEE);
@@ -71,7 +71,7 @@ fn an_invalid_transaction_fails_a_block_that_must_be_valid() {
     else {
         panic!("unexpected {err}")
     };
-    assert_eq!(hash, txs[0].tx_hash());
+    assert_eq!(*hash, txs[0].tx_hash());
     assert!(err.to_string().contains("nonce too high"), "{err}");
     assert_eq!(state.state_root(), before);
 }

@@ -6,6 +6,7 @@ mod anvil_diff;
 mod bench;
 mod errors;
 mod restart;
+mod rollup;
 mod tools;
 mod viem;
 mod ws;
