@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+
+pub mod config;
+mod error;
+pub mod l1;
+pub mod types;
+
+pub use error::{PipelineError, Result, SourceError};
