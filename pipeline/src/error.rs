@@ -53,6 +53,26 @@ pub enum PipelineError {
     /// The node behind a source trait failed.
     #[error("source: {0}")]
     Source(SourceError),
+    /// The batcher's state file could not be read or written.
+    #[error("batcher state {}: {reason}", path.display())]
+    State {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What failed.
+        reason: String,
+    },
+    /// A DA put or get failed.
+    #[error("DA: {what}: {source}")]
+    Da {
+        /// What was being done.
+        what: String,
+        /// What failed.
+        #[source]
+        source: temporis_da_adapters::DaError,
+    },
+    /// A batch could not be encoded.
+    #[error("batch encoding: {0}")]
+    Batch(#[from] temporis_batch::BatchError),
     /// A configuration value is unusable.
     #[error("configuration: {0}")]
     Config(String),

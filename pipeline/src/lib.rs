@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod batcher;
 pub mod config;
 mod error;
+pub mod inbox;
 pub mod l1;
 pub mod proposer;
 pub mod types;

@@ -221,7 +221,7 @@ impl<S: OutputSource> Proposer<S> {
             to: self.config.output_oracle,
             data: Bytes::from(call.abi_encode()),
             value: self.bond,
-            gas_limit: None,
+            ..TxCandidate::default()
         };
         info!(
             target: "pipeline::proposer",

@@ -130,6 +130,13 @@ pub enum TxError {
         /// Hashes of the versions published.
         sent: Vec<B256>,
     },
+    /// The fixed nonce of [`TxCandidate::nonce`] was used by a transaction this manager did not
+    /// send.
+    #[error("txmgr: nonce {nonce} was taken by another transaction")]
+    NonceTaken {
+        /// The nonce.
+        nonce: u64,
+    },
     /// A setting is unusable.
     #[error("txmgr: configuration: {0}")]
     Config(String),
@@ -146,6 +153,11 @@ pub struct TxCandidate {
     pub value: U256,
     /// Gas limit; `None` estimates it (plus [`GAS_LIMIT_MARGIN_PERCENT`]).
     pub gas_limit: Option<u64>,
+    /// Send at exactly this nonce (`None`: the manager's own count). A caller that owns its
+    /// nonces this way gets [`TxError::NonceTaken`] instead of a resync when the node says
+    /// "nonce too low" and none of the versions published is mined: a batcher restarted while
+    /// its post was in the pool must look at the inbox before it sends at a new nonce.
+    pub nonce: Option<u64>,
 }
 
 /// One signed version of a transaction that was published.
@@ -216,6 +228,15 @@ impl TxManager {
         &self.config
     }
 
+    /// The key's next nonce on chain (`latest`).
+    pub async fn chain_nonce(&self) -> Result<u64, TxError> {
+        self.provider
+            .get_transaction_count(self.from)
+            .latest()
+            .await
+            .map_err(|source| TxError::Rpc { what: "eth_getTransactionCount", source })
+    }
+
     /// Sends `candidate` and waits until it is confirmed; see the [module docs](self).
     pub async fn send(&self, candidate: TxCandidate) -> Result<Sent, TxError> {
         let mut slot = self.nonce.lock().await;
@@ -225,14 +246,6 @@ impl TxManager {
             *slot = None;
         }
         result
-    }
-
-    async fn chain_nonce(&self) -> Result<u64, TxError> {
-        self.provider
-            .get_transaction_count(self.from)
-            .latest()
-            .await
-            .map_err(|source| TxError::Rpc { what: "eth_getTransactionCount", source })
     }
 
     async fn estimate_fees(&self) -> Result<(u128, u128), TxError> {
@@ -246,9 +259,9 @@ impl TxManager {
 
     async fn send_locked(&self, slot: &mut Option<u64>, c: TxCandidate) -> Result<Sent, TxError> {
         let started = Instant::now();
-        let mut nonce = match *slot {
-            Some(n) => n,
-            None => self.chain_nonce().await?,
+        let mut nonce = match (c.nonce, *slot) {
+            (Some(n), _) | (None, Some(n)) => n,
+            (None, None) => self.chain_nonce().await?,
         };
         let base = TransactionRequest::default()
             .with_from(self.from)
@@ -299,6 +312,9 @@ impl TxManager {
                         if let Some(sent) = self.wait_confirmed(nonce, &attempts, started, Duration::ZERO).await? {
                             *slot = Some(nonce + 1);
                             return Ok(sent);
+                        }
+                        if c.nonce.is_some() {
+                            return Err(TxError::NonceTaken { nonce });
                         }
                         let chain = self.chain_nonce().await?;
                         warn!(target: "pipeline::txmgr", nonce, chain, "nonce too low: resynced from the chain");

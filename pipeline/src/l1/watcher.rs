@@ -203,7 +203,7 @@ impl L1Watcher {
                 events.push(L1Event::Reorg { to });
                 continue;
             }
-            let epoch = self.epoch(&block).await?;
+            let epoch = read_epoch(&self.provider, self.config.portal, self.config.blob_schedule, &block).await?;
             debug!(
                 target: "pipeline::l1",
                 number = epoch.info.number,
@@ -285,50 +285,55 @@ impl L1Watcher {
             .await?
             .ok_or(PipelineError::MissingBlock(number))
     }
+}
 
-    /// The block's info and its portal deposits, read by block hash.
-    async fn epoch(&self, block: &Block) -> Result<L1Epoch> {
-        let h = &block.header;
-        let info = L1BlockInfo {
-            number: h.number,
-            hash: h.hash,
-            parent_hash: h.parent_hash,
-            timestamp: h.timestamp,
-            base_fee: h.base_fee_per_gas.unwrap_or_default(),
-            blob_base_fee: self.config.blob_schedule.blob_base_fee(h.excess_blob_gas),
-        };
-        let filter = Filter::new()
-            .at_block_hash(h.hash)
-            .address(self.config.portal)
-            .event_signature(TransactionDeposited::SIGNATURE_HASH);
-        let mut logs = self.provider.get_logs(&filter).await?;
-        logs.sort_by_key(|l| l.log_index);
-        let mut deposits = Vec::with_capacity(logs.len());
-        for log in logs {
-            let log_index = log.log_index.ok_or(PipelineError::BadLog {
-                block: h.number,
-                reason: "log without index".into(),
-            })?;
-            if log.block_hash != Some(h.hash) {
-                // The node answered for another branch than the block we asked about.
-                return Err(PipelineError::BadLog { block: h.number, reason: "log of another block hash".into() });
-            }
-            let event = TransactionDeposited::decode_log(&log.inner).map_err(|e| PipelineError::BadLog {
-                block: h.number,
-                reason: format!("undecodable TransactionDeposited at index {log_index}: {e}"),
-            })?;
-            deposits.push(DepositLog {
-                l1_block_hash: h.hash,
-                log_index,
-                from: event.from,
-                to: event.to,
-                version: event.version,
-                opaque_data: event.data.opaqueData.clone(),
-            });
+/// The block's info and its portal deposits, read by block hash.
+pub(crate) async fn read_epoch(
+provider: &DynProvider,
+portal: Address,
+blob_schedule: BlobSchedule,
+block: &Block,
+) -> Result<L1Epoch> {
+    let h = &block.header;
+    let info = L1BlockInfo {
+        number: h.number,
+        hash: h.hash,
+        parent_hash: h.parent_hash,
+        timestamp: h.timestamp,
+        base_fee: h.base_fee_per_gas.unwrap_or_default(),
+        blob_base_fee: blob_schedule.blob_base_fee(h.excess_blob_gas),
+    };
+    let filter = Filter::new()
+        .at_block_hash(h.hash)
+        .address(portal)
+        .event_signature(TransactionDeposited::SIGNATURE_HASH);
+    let mut logs = provider.get_logs(&filter).await?;
+    logs.sort_by_key(|l| l.log_index);
+    let mut deposits = Vec::with_capacity(logs.len());
+    for log in logs {
+        let log_index = log.log_index.ok_or(PipelineError::BadLog {
+            block: h.number,
+            reason: "log without index".into(),
+        })?;
+        if log.block_hash != Some(h.hash) {
+            // The node answered for another branch than the block we asked about.
+            return Err(PipelineError::BadLog { block: h.number, reason: "log of another block hash".into() });
         }
-        if !deposits.is_empty() {
-            info!(target: "pipeline::l1", number = h.number, count = deposits.len(), "portal deposits");
-        }
-        Ok(L1Epoch { info, deposits })
+        let event = TransactionDeposited::decode_log(&log.inner).map_err(|e| PipelineError::BadLog {
+            block: h.number,
+            reason: format!("undecodable TransactionDeposited at index {log_index}: {e}"),
+        })?;
+        deposits.push(DepositLog {
+            l1_block_hash: h.hash,
+            log_index,
+            from: event.from,
+            to: event.to,
+            version: event.version,
+            opaque_data: event.data.opaqueData.clone(),
+        });
     }
+    if !deposits.is_empty() {
+        info!(target: "pipeline::l1", number = h.number, count = deposits.len(), "portal deposits");
+    }
+    Ok(L1Epoch { info, deposits })
 }

@@ -2,6 +2,7 @@
 //! starts its own real anvil on a free port and deploys the rollup contracts with
 //! `temporis_deploy::l1::deploy_all`.
 
+mod batcher;
 mod proposer;
 mod txmgr;
 mod watcher;
