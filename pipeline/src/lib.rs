@@ -2,6 +2,7 @@
 
 pub mod batcher;
 pub mod config;
+pub mod derive;
 mod error;
 pub mod inbox;
 pub mod l1;

@@ -287,6 +287,19 @@ impl L1Watcher {
     }
 }
 
+/// The [`L1BlockInfo`] of an RPC block.
+pub(crate) fn block_info(block: &Block, blob_schedule: BlobSchedule) -> L1BlockInfo {
+    let h = &block.header;
+    L1BlockInfo {
+        number: h.number,
+        hash: h.hash,
+        parent_hash: h.parent_hash,
+        timestamp: h.timestamp,
+        base_fee: h.base_fee_per_gas.unwrap_or_default(),
+        blob_base_fee: blob_schedule.blob_base_fee(h.excess_blob_gas),
+    }
+}
+
 /// The block's info and its portal deposits, read by block hash.
 pub(crate) async fn read_epoch(
 provider: &DynProvider,
@@ -295,14 +308,7 @@ blob_schedule: BlobSchedule,
 block: &Block,
 ) -> Result<L1Epoch> {
     let h = &block.header;
-    let info = L1BlockInfo {
-        number: h.number,
-        hash: h.hash,
-        parent_hash: h.parent_hash,
-        timestamp: h.timestamp,
-        base_fee: h.base_fee_per_gas.unwrap_or_default(),
-        blob_base_fee: blob_schedule.blob_base_fee(h.excess_blob_gas),
-    };
+    let info = block_info(block, blob_schedule);
     let filter = Filter::new()
         .at_block_hash(h.hash)
         .address(portal)

@@ -3,6 +3,7 @@
 //! `temporis_deploy::l1::deploy_all`.
 
 mod batcher;
+mod derive;
 mod proposer;
 mod txmgr;
 mod watcher;

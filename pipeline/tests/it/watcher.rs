@@ -33,7 +33,7 @@ fn assert_contiguous(events: &[L1Event], from: u64) {
 
 /// A `depositTransaction` (from user1) and a plain ETH send to the portal (from user2), mined in
 /// one block; returns its number.
-async fn two_deposits_in_one_block(l1: &L1) -> u64 {
+pub(crate) async fn two_deposits_in_one_block(l1: &L1) -> u64 {
     l1.automine(false).await;
     let p1 = provider_for(&l1.url(), Role::User1).unwrap();
     let portal = Portal::new(l1.contracts.portal, &p1);
