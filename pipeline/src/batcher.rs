@@ -179,8 +179,10 @@ impl BatcherState {
     /// Reads the state at `path`; a missing file is the empty state.
     pub fn load(path: &Path) -> Result<Self> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| PipelineError::State { path: path.to_owned(), reason: format!("unreadable JSON: {e}") }),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| PipelineError::State {
+                path: path.to_owned(),
+                reason: format!("unreadable JSON: {e}"),
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
             Err(e) => Err(PipelineError::State { path: path.to_owned(), reason: e.to_string() }),
         }
@@ -284,7 +286,10 @@ impl<S: BlockSource, D: DaBackend> Batcher<S, D> {
             return Ok(());
         }
         let posts = read_posts(&provider, self.config.inbox, from, head).await?;
-        let limits = DecodeLimits { batch: self.config.channel.batch, ..DecodeLimits::new(self.config.channel.batch.chain_id) };
+        let limits = DecodeLimits {
+            batch: self.config.channel.batch,
+            ..DecodeLimits::new(self.config.channel.batch.chain_id)
+        };
         let mut reader = ChannelReader::new(limits);
         let pending_id = self.state.pending.as_ref().map(|p| p.channel_id.clone());
         let mut covered = self.state.covered;
@@ -398,7 +403,13 @@ impl<S: BlockSource, D: DaBackend> Batcher<S, D> {
                 && b.parent_hash != prev.hash
             {
                 return Err(PipelineError::Source(
-                    format!("block {n}'s parent {} is not block {}'s hash {}", b.parent_hash, n - 1, prev.hash).into(),
+                    format!(
+                        "block {n}'s parent {} is not block {}'s hash {}",
+                        b.parent_hash,
+                        n - 1,
+                        prev.hash
+                    )
+                    .into(),
                 ));
             }
             blocks.push(b);
@@ -546,15 +557,15 @@ impl<S: BlockSource, D: DaBackend> Batcher<S, D> {
 }
 
 fn decode_commitment(hex: &str) -> Result<Commitment> {
-    let bytes = alloy::hex::decode(hex).map_err(|e| PipelineError::Config(format!("state: bad commitment hex: {e}")))?;
+    let bytes = alloy::hex::decode(hex)
+        .map_err(|e| PipelineError::Config(format!("state: bad commitment hex: {e}")))?;
     Commitment::decode(&bytes).map_err(|e| PipelineError::Config(format!("state: bad commitment: {e}")))
 }
 
 /// Encodes the blocks into one channel: `(channel id, payloads)`.
 fn encode(blocks: &[BatchInput], cfg: &ChannelConfig) -> Result<(String, Vec<Vec<u8>>)> {
-    let (first, last) = match (blocks.first(), blocks.last()) {
-        (Some(f), Some(l)) => (f, l),
-        _ => return Err(PipelineError::Batch(BatchError::EmptyBatch)),
+    let (Some(first), Some(last)) = (blocks.first(), blocks.last()) else {
+        return Err(PipelineError::Batch(BatchError::EmptyBatch));
     };
     let batch = Batch {
         parent_hash: first.parent_hash,

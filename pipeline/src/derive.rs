@@ -79,7 +79,9 @@ pub enum DeriveError {
         commitment: Commitment,
     },
     /// The DA backend returned bytes that do not match the posted commitment.
-    #[error("DA data for inbox batch {batch_index} (L1 block {l1_block}) does not match commitment {commitment:?}")]
+    #[error(
+        "DA data for inbox batch {batch_index} (L1 block {l1_block}) does not match commitment {commitment:?}"
+    )]
     CommitmentMismatch {
         /// L1 block of the post.
         l1_block: u64,
@@ -286,13 +288,16 @@ impl<D: DaBackend> Deriver<D> {
     /// DA get and channel reading of one post.
     async fn read_post(&mut self, post: &InboxPost) -> Result<Vec<Batch>, DeriveError> {
         let (l1_block, batch_index) = (post.l1_block, post.batch_index);
-        let commitment = Commitment::from_inbox_payload(&post.payload).map_err(|e| DeriveError::BadBatch {
-            l1_block,
-            batch_index,
-            reason: format!("inbox payload is not 0x01 ‖ commitment: {e}"),
-        })?;
+        let commitment =
+            Commitment::from_inbox_payload(&post.payload).map_err(|e| DeriveError::BadBatch {
+                l1_block,
+                batch_index,
+                reason: format!("inbox payload is not 0x01 ‖ commitment: {e}"),
+            })?;
         let data = self.da.get(&commitment).await.map_err(|e| match e {
-            DaError::NotFound(_) => DeriveError::DaMissing { l1_block, batch_index, commitment: commitment.clone() },
+            DaError::NotFound(_) => {
+                DeriveError::DaMissing { l1_block, batch_index, commitment: commitment.clone() }
+            }
             DaError::CommitmentMismatch { .. } => {
                 DeriveError::CommitmentMismatch { l1_block, batch_index, commitment: commitment.clone() }
             }
@@ -331,7 +336,10 @@ impl<D: DaBackend> Deriver<D> {
             return Ok(None);
         }
         if first.number != self.next_l2 {
-            return Err(bad(format!("batch starts at L2 block {}, block {} was expected", first.number, self.next_l2)));
+            return Err(bad(format!(
+                "batch starts at L2 block {}, block {} was expected",
+                first.number, self.next_l2
+            )));
         }
         if last.l1_origin_number > l1_block {
             return Err(bad(format!(
@@ -370,7 +378,8 @@ impl<D: DaBackend> Deriver<D> {
                 });
             }
             expected = block.header.parent_hash;
-            expected_for = batch.blocks.iter().find(|b| b.l1_origin_number == number).map_or(expected_for, |b| b.number);
+            expected_for =
+                batch.blocks.iter().find(|b| b.l1_origin_number == number).map_or(expected_for, |b| b.number);
             origins.push(block_info(&block, self.config.blob_schedule));
         }
         origins.reverse();
@@ -399,12 +408,20 @@ impl<D: DaBackend> Deriver<D> {
             let origin = origins[(b.l1_origin_number - low) as usize];
             let deposits = if prev_origin != Some(b.l1_origin_number) {
                 let block = self.l1_block(origin.number).await?;
-                read_epoch(&self.provider, self.config.portal, self.config.blob_schedule, &block).await?.deposits
+                read_epoch(&self.provider, self.config.portal, self.config.blob_schedule, &block)
+                    .await?
+                    .deposits
             } else {
                 Vec::new()
             };
             prev_origin = Some(b.l1_origin_number);
-            blocks.push(DerivedBlock { number: b.number, timestamp: b.timestamp, origin, deposits, txs: b.txs });
+            blocks.push(DerivedBlock {
+                number: b.number,
+                timestamp: b.timestamp,
+                origin,
+                deposits,
+                txs: b.txs,
+            });
         }
         let last_block = blocks.last().expect("non-empty");
         self.next_l2 = last_block.number + 1;

@@ -28,22 +28,38 @@ pub struct InboxPost {
 
 /// Reads the `BatchPosted` events of `inbox` in blocks `from..=to`, in L1 order (block, then
 /// log index).
-pub async fn read_posts(provider: &DynProvider, inbox: Address, from: u64, to: u64) -> Result<Vec<InboxPost>> {
+pub async fn read_posts(
+    provider: &DynProvider,
+    inbox: Address,
+    from: u64,
+    to: u64,
+) -> Result<Vec<InboxPost>> {
     let mut out = Vec::new();
     let mut start = from;
     while start <= to {
         let end = to.min(start.saturating_add(MAX_LOG_RANGE - 1));
-        let filter =
-            Filter::new().address(inbox).event_signature(BatchPosted::SIGNATURE_HASH).from_block(start).to_block(end);
+        let filter = Filter::new()
+            .address(inbox)
+            .event_signature(BatchPosted::SIGNATURE_HASH)
+            .from_block(start)
+            .to_block(end);
         for log in provider.get_logs(&filter).await? {
             let block = log.block_number.unwrap_or(start);
             let bad = |reason: String| PipelineError::BadLog { block, reason };
             let (Some(l1_hash), Some(log_index)) = (log.block_hash, log.log_index) else {
                 return Err(bad("BatchPosted log without block hash or index (pending?)".into()));
             };
-            let event = BatchPosted::decode_log(&log.inner).map_err(|e| bad(format!("undecodable BatchPosted: {e}")))?;
-            let batch_index = u64::try_from(event.batchIndex).map_err(|_| bad("batch index over 2^64".into()))?;
-            out.push(InboxPost { l1_block: block, l1_hash, log_index, batch_index, payload: event.data.payload.clone() });
+            let event = BatchPosted::decode_log(&log.inner)
+                .map_err(|e| bad(format!("undecodable BatchPosted: {e}")))?;
+            let batch_index =
+                u64::try_from(event.batchIndex).map_err(|_| bad("batch index over 2^64".into()))?;
+            out.push(InboxPost {
+                l1_block: block,
+                l1_hash,
+                log_index,
+                batch_index,
+                payload: event.data.payload.clone(),
+            });
         }
         start = end + 1;
     }

@@ -197,7 +197,11 @@ pub struct TxManager {
 
 impl TxManager {
     /// A manager signing with `signer` over `provider`; reads the chain id.
-    pub async fn new(provider: DynProvider, signer: PrivateKeySigner, config: TxManagerConfig) -> Result<Self, TxError> {
+    pub async fn new(
+        provider: DynProvider,
+        signer: PrivateKeySigner,
+        config: TxManagerConfig,
+    ) -> Result<Self, TxError> {
         if config.fee_bump_percent < MIN_FEE_BUMP_PERCENT {
             return Err(TxError::Config(format!(
                 "fee bump {}% is below the {MIN_FEE_BUMP_PERCENT}% pools require for a replacement",
@@ -210,7 +214,14 @@ impl TxManager {
         let chain_id =
             provider.get_chain_id().await.map_err(|source| TxError::Rpc { what: "eth_chainId", source })?;
         let from = signer.address();
-        Ok(Self { provider, wallet: EthereumWallet::from(signer), from, chain_id, config, nonce: Mutex::new(None) })
+        Ok(Self {
+            provider,
+            wallet: EthereumWallet::from(signer),
+            from,
+            chain_id,
+            config,
+            nonce: Mutex::new(None),
+        })
     }
 
     /// The sending address.
@@ -309,7 +320,9 @@ impl TxManager {
                     SendRefusal::NonceTooLow => {
                         // Either one of our versions was mined meanwhile, or someone else used
                         // the key: then start over at the chain's nonce.
-                        if let Some(sent) = self.wait_confirmed(nonce, &attempts, started, Duration::ZERO).await? {
+                        if let Some(sent) =
+                            self.wait_confirmed(nonce, &attempts, started, Duration::ZERO).await?
+                        {
                             *slot = Some(nonce + 1);
                             return Ok(sent);
                         }
@@ -438,7 +451,8 @@ enum SendRefusal {
 /// Reads the node's refusal text (geth, reth and anvil word these alike).
 fn classify(err: &TransportError) -> SendRefusal {
     let msg = err.to_string().to_ascii_lowercase();
-    if msg.contains("already known") || msg.contains("already imported") || msg.contains("known transaction") {
+    if msg.contains("already known") || msg.contains("already imported") || msg.contains("known transaction")
+    {
         SendRefusal::AlreadyKnown
     } else if msg.contains("nonce too low") || msg.contains("nonce has already been used") {
         SendRefusal::NonceTooLow

@@ -203,7 +203,8 @@ impl L1Watcher {
                 events.push(L1Event::Reorg { to });
                 continue;
             }
-            let epoch = read_epoch(&self.provider, self.config.portal, self.config.blob_schedule, &block).await?;
+            let epoch =
+                read_epoch(&self.provider, self.config.portal, self.config.blob_schedule, &block).await?;
             debug!(
                 target: "pipeline::l1",
                 number = epoch.info.number,
@@ -302,10 +303,10 @@ pub(crate) fn block_info(block: &Block, blob_schedule: BlobSchedule) -> L1BlockI
 
 /// The block's info and its portal deposits, read by block hash.
 pub(crate) async fn read_epoch(
-provider: &DynProvider,
-portal: Address,
-blob_schedule: BlobSchedule,
-block: &Block,
+    provider: &DynProvider,
+    portal: Address,
+    blob_schedule: BlobSchedule,
+    block: &Block,
 ) -> Result<L1Epoch> {
     let h = &block.header;
     let info = block_info(block, blob_schedule);
@@ -317,13 +318,15 @@ block: &Block,
     logs.sort_by_key(|l| l.log_index);
     let mut deposits = Vec::with_capacity(logs.len());
     for log in logs {
-        let log_index = log.log_index.ok_or(PipelineError::BadLog {
-            block: h.number,
-            reason: "log without index".into(),
-        })?;
+        let log_index = log
+            .log_index
+            .ok_or(PipelineError::BadLog { block: h.number, reason: "log without index".into() })?;
         if log.block_hash != Some(h.hash) {
             // The node answered for another branch than the block we asked about.
-            return Err(PipelineError::BadLog { block: h.number, reason: "log of another block hash".into() });
+            return Err(PipelineError::BadLog {
+                block: h.number,
+                reason: "log of another block hash".into(),
+            });
         }
         let event = TransactionDeposited::decode_log(&log.inner).map_err(|e| PipelineError::BadLog {
             block: h.number,

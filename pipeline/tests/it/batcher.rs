@@ -18,7 +18,9 @@ use temporis_da_adapters::local::DEFAULT_MAX_BLOB_SIZE;
 use temporis_da_adapters::{DaBackend, LocalBackend};
 use temporis_deploy::accounts::Role;
 use temporis_pipeline::SourceError;
-use temporis_pipeline::batcher::{BatchInput, Batcher, BatcherConfig, BatcherState, BatcherStep, BlockSource};
+use temporis_pipeline::batcher::{
+    BatchInput, Batcher, BatcherConfig, BatcherState, BatcherStep, BlockSource,
+};
 use temporis_pipeline::inbox::read_posts;
 use temporis_pipeline::l1::txmgr::{TxManager, TxManagerConfig};
 use temporis_protocol::chain::DEVNET_L2_CHAIN_ID;
@@ -43,8 +45,14 @@ impl MemChain {
         let mut parent = B256::ZERO;
         for n in 0..=len {
             let origin = (n / 4).min(l1_head);
-            let origin_hash =
-                l1.provider.get_block_by_number(BlockNumberOrTag::Number(origin)).await.unwrap().unwrap().header.hash;
+            let origin_hash = l1
+                .provider
+                .get_block_by_number(BlockNumberOrTag::Number(origin))
+                .await
+                .unwrap()
+                .unwrap()
+                .header
+                .hash;
             let mut list = Vec::new();
             if n > 0 {
                 for i in 0..txs {
@@ -183,7 +191,10 @@ async fn closes_batches_on_count_size_and_age_limits() {
     assert_eq!(b0.l1_origin_hash, chain.block(10).l1_origin_hash);
     for blk in batches.iter().flat_map(|b| &b.blocks) {
         let src = chain.block(blk.number);
-        assert_eq!((blk.timestamp, blk.l1_origin_number, &blk.txs), (src.timestamp, src.l1_origin_number, &src.txs));
+        assert_eq!(
+            (blk.timestamp, blk.l1_origin_number, &blk.txs),
+            (src.timestamp, src.l1_origin_number, &src.txs)
+        );
     }
 }
 
@@ -233,7 +244,12 @@ async fn crashes_around_the_da_put_and_the_post_neither_skip_nor_duplicate() {
     b.reconcile().await.unwrap();
     assert_eq!(b.tick().await.unwrap(), BatcherStep::Posted { from: 1, to: 10, frames: 1 });
     let posts = read_posts(&l1.provider, l1.contracts.batch_inbox, 0, l1.head().await).await.unwrap();
-    assert_eq!(posts[0].payload, Commitment::decode(&alloy::hex::decode(pending.frames[0].commitment.as_ref().unwrap()).unwrap()).unwrap().to_inbox_payload());
+    assert_eq!(
+        posts[0].payload,
+        Commitment::decode(&alloy::hex::decode(pending.frames[0].commitment.as_ref().unwrap()).unwrap())
+            .unwrap()
+            .to_inbox_payload()
+    );
 
     // 2. Crash after the post was mined, before the state said so: the old state comes back.
     after_put.store(&state).unwrap();
@@ -286,8 +302,8 @@ async fn a_post_left_in_the_pool_by_a_crash_is_not_posted_twice() {
     let _ = first.await;
 
     // The second run scans the inbox (nothing yet), then the old post is mined.
-    let mut b =
-        Batcher::new(chain.clone(), da.clone(), txmgr(&l1, Role::Batcher).await, config(&l1, &state)).unwrap();
+    let mut b = Batcher::new(chain.clone(), da.clone(), txmgr(&l1, Role::Batcher).await, config(&l1, &state))
+        .unwrap();
     b.reconcile().await.unwrap();
     assert_eq!(b.safe_head(), None);
     l1.mine(1).await;
@@ -298,5 +314,65 @@ async fn a_post_left_in_the_pool_by_a_crash_is_not_posted_twice() {
     assert_eq!(b.safe_head(), Some(10));
     let (posts, batches) = inbox_batches(&l1, &da).await;
     assert_eq!(posts, 1);
+    assert_eq!(ranges(&batches), vec![(1, 10)]);
+}
+
+/// A DA backend that refuses puts after the first `allowed` ones (a crash mid-channel).
+#[derive(Debug, Clone)]
+struct FailingDa {
+    inner: LocalBackend,
+    allowed: Arc<AtomicU64>,
+}
+
+impl DaBackend for FailingDa {
+    async fn put(&self, data: Bytes) -> temporis_da_adapters::Result<Commitment> {
+        if self.allowed.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_err() {
+            return Err(temporis_da_adapters::DaError::Task("injected failure".into()));
+        }
+        self.inner.put(data).await
+    }
+    async fn get(&self, c: &Commitment) -> temporis_da_adapters::Result<Bytes> {
+        self.inner.get(c).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_cut_short_mid_frames_resumes_with_the_missing_frames_only() {
+    let l1 = L1::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let da = LocalBackend::open(dir.path().join("da"), DEFAULT_MAX_BLOB_SIZE).unwrap();
+    let chain = MemChain::build(&l1, 10, 5).await;
+    let state = dir.path().join("batcher.json");
+    let cfg = BatcherConfig {
+        channel: ChannelConfig::new(DEVNET_L2_CHAIN_ID).with_max_payload_size(300),
+        ..config(&l1, &state)
+    };
+    let tx = txmgr(&l1, Role::Batcher).await;
+
+    // Two frames are put and posted, then the DA fails.
+    let failing = FailingDa { inner: da.clone(), allowed: Arc::new(AtomicU64::new(2)) };
+    let mut b = Batcher::new(chain.clone(), failing, tx.clone(), cfg.clone()).unwrap();
+    b.reconcile().await.unwrap();
+    assert!(b.tick().await.is_err());
+    let pending = BatcherState::load(&state).unwrap().pending.unwrap();
+    let posted: Vec<bool> = pending.frames.iter().map(|f| f.posted).collect();
+    assert!(posted.len() > 2 && posted[..2] == [true, true] && posted[2..].iter().all(|p| !p));
+    assert_eq!(inbox_batches(&l1, &da).await, (2, vec![]));
+
+    // Restarted (from a state that does not even know frame 1 was posted): the inbox says it
+    // was; only the frames still missing are put and posted.
+    // (That is the state written after frame 0: frame 1 not posted, inbox read up to frame 0.)
+    let posts = read_posts(&l1.provider, l1.contracts.batch_inbox, 0, l1.head().await).await.unwrap();
+    let mut older = BatcherState::load(&state).unwrap();
+    older.pending.as_mut().unwrap().frames[1].posted = false;
+    older.scanned_l1 = Some(posts[0].l1_block);
+    older.store(&state).unwrap();
+    let mut b = Batcher::new(chain.clone(), da.clone(), tx, cfg).unwrap();
+    b.reconcile().await.unwrap();
+    assert!(b.state().pending.as_ref().unwrap().frames[1].posted);
+    let BatcherStep::Posted { from: 1, to: 10, frames } = b.tick().await.unwrap() else { panic!() };
+    assert_eq!(frames, posted.len());
+    let (posts, batches) = inbox_batches(&l1, &da).await;
+    assert_eq!(posts, frames, "every frame exactly once");
     assert_eq!(ranges(&batches), vec![(1, 10)]);
 }

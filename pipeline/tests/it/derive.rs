@@ -44,7 +44,9 @@ async fn setup(len: u64) -> Setup {
 
 async fn post_all(s: &Setup) {
     let state = s._dir.path().join("batcher.json");
-    let mut b = Batcher::new(s.chain.clone(), s.da.clone(), txmgr(&s.l1, Role::Batcher).await, config(&s.l1, &state)).unwrap();
+    let mut b =
+        Batcher::new(s.chain.clone(), s.da.clone(), txmgr(&s.l1, Role::Batcher).await, config(&s.l1, &state))
+            .unwrap();
     b.reconcile().await.unwrap();
     while let BatcherStep::Posted { .. } = b.tick().await.unwrap() {}
 }
@@ -71,7 +73,11 @@ async fn derives_the_posted_chain_with_origins_and_epoch_deposits() {
     assert!(d.step().await.unwrap().is_empty());
 
     // The deposits the watcher sees in the deposit block.
-    let mut w = L1Watcher::connect(&s.l1.url(), WatcherConfig { confirmations: 0, ..WatcherConfig::new(s.l1.contracts.portal, s.deposit_block) }).unwrap();
+    let mut w = L1Watcher::connect(
+        &s.l1.url(),
+        WatcherConfig { confirmations: 0, ..WatcherConfig::new(s.l1.contracts.portal, s.deposit_block) },
+    )
+    .unwrap();
     let L1Event::Epoch(epoch) = w.poll().await.unwrap().remove(0) else { panic!() };
     assert_eq!(epoch.deposits.len(), 2);
 
@@ -81,8 +87,16 @@ async fn derives_the_posted_chain_with_origins_and_epoch_deposits() {
             let src = s.chain.block(b.number);
             assert_eq!((b.timestamp, &b.txs), (src.timestamp, &src.txs));
             assert_eq!((b.origin.number, b.origin.hash), (src.l1_origin_number, src.l1_origin_hash));
-            let l1b = s.l1.provider.get_block_by_number(BlockNumberOrTag::Number(b.origin.number)).await.unwrap().unwrap();
-            assert_eq!((b.origin.timestamp, b.origin.parent_hash), (l1b.header.timestamp, l1b.header.parent_hash));
+            let l1b =
+                s.l1.provider
+                    .get_block_by_number(BlockNumberOrTag::Number(b.origin.number))
+                    .await
+                    .unwrap()
+                    .unwrap();
+            assert_eq!(
+                (b.origin.timestamp, b.origin.parent_hash),
+                (l1b.header.timestamp, l1b.header.parent_hash)
+            );
             // Deposits only on the first block of the deposit block's epoch.
             let first_of_epoch = s.chain.block(b.number - 1).l1_origin_number != src.l1_origin_number;
             if first_of_epoch && b.origin.number == s.deposit_block {
@@ -92,10 +106,16 @@ async fn derives_the_posted_chain_with_origins_and_epoch_deposits() {
             }
         }
     }
-    assert!(batches.iter().flat_map(|b| &b.blocks).any(|b| !b.deposits.is_empty()), "the deposit epoch was derived");
+    assert!(
+        batches.iter().flat_map(|b| &b.blocks).any(|b| !b.deposits.is_empty()),
+        "the deposit epoch was derived"
+    );
 
     // A follower that waits for confirmations sees nothing yet.
-    let cfg = DeriveConfig { confirmations: 1_000, ..DeriveConfig::new(s.l1.contracts.batch_inbox, s.l1.contracts.portal, DEVNET_L2_CHAIN_ID) };
+    let cfg = DeriveConfig {
+        confirmations: 1_000,
+        ..DeriveConfig::new(s.l1.contracts.batch_inbox, s.l1.contracts.portal, DEVNET_L2_CHAIN_ID)
+    };
     assert!(Deriver::new(s.l1.provider.clone(), s.da.clone(), cfg).step().await.unwrap().is_empty());
 }
 
@@ -147,7 +167,11 @@ async fn a_post_that_is_not_a_batch_is_a_bad_batch() {
     let tx = txmgr(&s.l1, Role::Batcher).await;
     let call = BatchInbox::postBatchCall { payload: c.to_inbox_payload() };
     let sent = tx
-        .send(TxCandidate { to: s.l1.contracts.batch_inbox, data: Bytes::from(call.abi_encode()), ..TxCandidate::default() })
+        .send(TxCandidate {
+            to: s.l1.contracts.batch_inbox,
+            data: Bytes::from(call.abi_encode()),
+            ..TxCandidate::default()
+        })
         .await
         .unwrap();
     let mut d = deriver(&s);
@@ -170,7 +194,14 @@ async fn an_origin_that_is_not_on_l1_is_refused() {
     post_all(&s).await;
     assert_eq!(inbox_batches(&s.l1, &s.da).await.0, 1);
     match deriver(&s).step().await {
-        Err(DeriveError::OriginMismatch { l2_block: 10, origin: 2, expected, actual, batch_index: 0, .. }) => {
+        Err(DeriveError::OriginMismatch {
+            l2_block: 10,
+            origin: 2,
+            expected,
+            actual,
+            batch_index: 0,
+            ..
+        }) => {
             assert_eq!((expected, actual), (wrong, real));
         }
         other => panic!("expected OriginMismatch, got {other:?}"),

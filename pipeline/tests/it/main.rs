@@ -31,7 +31,8 @@ pub(crate) struct L1 {
 impl L1 {
     pub(crate) async fn start(args: &[&str]) -> Self {
         let anvil = anvil_with(args);
-        let contracts = deploy_all(&anvil.endpoint(), &DeployConfig::devnet()).await.expect("contracts deploy");
+        let contracts =
+            deploy_all(&anvil.endpoint(), &DeployConfig::devnet()).await.expect("contracts deploy");
         let provider = temporis_pipeline::l1::http_provider(&anvil.endpoint()).unwrap();
         Self { anvil, contracts, provider }
     }

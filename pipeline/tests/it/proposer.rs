@@ -59,7 +59,10 @@ async fn proposer(l1: &L1, source: Arc<MemOutputs>) -> Proposer<Arc<MemOutputs>>
     )
     .await
     .unwrap();
-    let config = ProposerConfig { interval: Duration::from_millis(100), ..ProposerConfig::new(l1.contracts.output_oracle) };
+    let config = ProposerConfig {
+        interval: Duration::from_millis(100),
+        ..ProposerConfig::new(l1.contracts.output_oracle)
+    };
     Proposer::new(source, Arc::new(txmgr), config).await.unwrap()
 }
 
@@ -131,11 +134,20 @@ async fn refuses_a_wrong_key_a_wrong_bond_and_a_bad_output() {
     let l1 = L1::start(&[]).await;
     let source = MemOutputs::with_blocks(20);
     let cfg = ProposerConfig::new(l1.contracts.output_oracle);
-    let user = Arc::new(TxManager::new(l1.provider.clone(), Role::User1.signer(), TxManagerConfig::default()).await.unwrap());
+    let user = Arc::new(
+        TxManager::new(l1.provider.clone(), Role::User1.signer(), TxManagerConfig::default()).await.unwrap(),
+    );
     assert!(matches!(Proposer::new(source.clone(), user, cfg.clone()).await, Err(PipelineError::Config(_))));
-    let key = Arc::new(TxManager::new(l1.provider.clone(), Role::Proposer.signer(), TxManagerConfig::default()).await.unwrap());
+    let key = Arc::new(
+        TxManager::new(l1.provider.clone(), Role::Proposer.signer(), TxManagerConfig::default())
+            .await
+            .unwrap(),
+    );
     let wrong_bond = ProposerConfig { bond: Some(U256::from(1)), ..cfg.clone() };
-    assert!(matches!(Proposer::new(source.clone(), key.clone(), wrong_bond).await, Err(PipelineError::Config(_))));
+    assert!(matches!(
+        Proposer::new(source.clone(), key.clone(), wrong_bond).await,
+        Err(PipelineError::Config(_))
+    ));
 
     // A source whose root does not match its preimage is not posted.
     source.outputs.lock().unwrap().get_mut(&10).unwrap().output_root = B256::repeat_byte(1);

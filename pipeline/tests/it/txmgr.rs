@@ -39,7 +39,8 @@ fn miner(l1: &L1, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            let _: Result<serde_json::Value, _> = p.raw_request("anvil_mine".into(), serde_json::json!([1])).await;
+            let _: Result<serde_json::Value, _> =
+                p.raw_request("anvil_mine".into(), serde_json::json!([1])).await;
         }
     })
 }
@@ -84,7 +85,9 @@ async fn stuck_transaction_is_resent_with_bumped_fees_at_the_same_nonce() {
     // above what it offered and mine that block: the transaction stays out.
     for _ in 0..50 {
         let status: serde_json::Value = l1.rpc("txpool_status", serde_json::json!([])).await;
-        if status["pending"].as_str().is_some_and(|s| s != "0x0") || status["pending"].as_u64().is_some_and(|n| n > 0) {
+        if status["pending"].as_str().is_some_and(|s| s != "0x0")
+            || status["pending"].as_u64().is_some_and(|n| n > 0)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -113,12 +116,8 @@ async fn stuck_transaction_is_resent_with_bumped_fees_at_the_same_nonce() {
     assert_ne!(mined, sent.attempts[0].hash, "the first version could not pay the spiked base fee");
     // The first offer was below the spike; the mined one paid the (decaying) spiked base fee.
     assert!(sent.attempts[0].max_fee_per_gas < spike);
-    let block = l1
-        .provider
-        .get_block_by_number(sent.receipt.block_number.unwrap().into())
-        .await
-        .unwrap()
-        .unwrap();
+    let block =
+        l1.provider.get_block_by_number(sent.receipt.block_number.unwrap().into()).await.unwrap().unwrap();
     let base_fee = u128::from(block.header.base_fee_per_gas.unwrap());
     assert!(base_fee > sent.attempts[0].max_fee_per_gas, "still spiked when mined: {base_fee}");
     assert!(sent.receipt.effective_gas_price >= base_fee);
@@ -153,7 +152,8 @@ async fn nonce_used_by_someone_else_is_resynced() {
 async fn reverts_estimation_failures_and_the_fee_cap_are_typed() {
     let l1 = L1::start(&[]).await;
     // postBatch from someone who is not the batcher reverts.
-    let data = Bytes::from(BatchInbox::postBatchCall { payload: Bytes::from_static(&[1, 1, 0xee, 1]) }.abi_encode());
+    let data =
+        Bytes::from(BatchInbox::postBatchCall { payload: Bytes::from_static(&[1, 1, 0xee, 1]) }.abi_encode());
     let call = TxCandidate { to: l1.contracts.batch_inbox, data, ..TxCandidate::default() };
     let m = manager(&l1, Role::User5, fast_config()).await;
     assert!(matches!(m.send(call.clone()).await, Err(TxError::Estimate(_))));
@@ -167,7 +167,8 @@ async fn reverts_estimation_failures_and_the_fee_cap_are_typed() {
         other => panic!("expected Reverted, got {other:?}"),
     }
 
-    let capped = manager(&l1, Role::User5, TxManagerConfig { max_fee_per_gas_cap: Some(1), ..fast_config() }).await;
+    let capped =
+        manager(&l1, Role::User5, TxManagerConfig { max_fee_per_gas_cap: Some(1), ..fast_config() }).await;
     assert!(matches!(
         capped.send(transfer(Address::repeat_byte(1), 1)).await,
         Err(TxError::FeeCapExceeded { cap: 1, .. })
@@ -205,7 +206,8 @@ async fn a_restarted_manager_replaces_what_the_previous_one_left_in_the_pool() {
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(800)).await;
             loop {
-                let _: Result<serde_json::Value, _> = p.raw_request("anvil_mine".into(), serde_json::json!([1])).await;
+                let _: Result<serde_json::Value, _> =
+                    p.raw_request("anvil_mine".into(), serde_json::json!([1])).await;
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         })
@@ -215,5 +217,9 @@ async fn a_restarted_manager_replaces_what_the_previous_one_left_in_the_pool() {
     assert_eq!(sent.nonce, nonce_before);
     assert_eq!(nonce_of(&l1, Role::Batcher.address()).await, nonce_before + 1);
     assert_eq!(l1.provider.get_balance(Address::repeat_byte(0x02)).await.unwrap(), U256::from(2));
-    assert_eq!(l1.provider.get_balance(Address::repeat_byte(0x01)).await.unwrap(), U256::ZERO, "replaced, never mined");
+    assert_eq!(
+        l1.provider.get_balance(Address::repeat_byte(0x01)).await.unwrap(),
+        U256::ZERO,
+        "replaced, never mined"
+    );
 }

@@ -38,7 +38,13 @@ pub(crate) async fn two_deposits_in_one_block(l1: &L1) -> u64 {
     let p1 = provider_for(&l1.url(), Role::User1).unwrap();
     let portal = Portal::new(l1.contracts.portal, &p1);
     let pending1 = portal
-        .depositTransaction(Address::repeat_byte(0x42), U256::from(ETH / 2), 100_000, false, Bytes::from_static(b"hi"))
+        .depositTransaction(
+            Address::repeat_byte(0x42),
+            U256::from(ETH / 2),
+            100_000,
+            false,
+            Bytes::from_static(b"hi"),
+        )
         .value(U256::from(ETH))
         .send()
         .await
@@ -105,7 +111,10 @@ async fn deposits_in_log_order_after_confirmations() {
     // receive(): the sender deposits to itself, mint = value, the portal's default gas.
     assert_eq!((d2.from, d2.to), (Role::User2.address(), Role::User2.address()));
     let o2 = DepositOpaqueData::decode(d2.version, &d2.opaque_data).unwrap();
-    assert_eq!((o2.mint, o2.value, o2.gas_limit, o2.is_creation), (U256::from(3 * ETH), U256::from(3 * ETH), 100_000, false));
+    assert_eq!(
+        (o2.mint, o2.value, o2.gas_limit, o2.is_creation),
+        (U256::from(3 * ETH), U256::from(3 * ETH), 100_000, false)
+    );
     assert!(o2.data.is_empty());
 
     // Nothing new: nothing handed out.
@@ -184,7 +193,8 @@ async fn reorg_deeper_than_the_window_names_both_hashes() {
     let snapshot: U256 = l1.rpc("evm_snapshot", serde_json::json!([])).await;
     let fork = l1.head().await;
     l1.mine(4).await;
-    let cfg = WatcherConfig { confirmations: 0, reorg_window: 2, ..WatcherConfig::new(l1.contracts.portal, 0) };
+    let cfg =
+        WatcherConfig { confirmations: 0, reorg_window: 2, ..WatcherConfig::new(l1.contracts.portal, 0) };
     let mut w = L1Watcher::connect(&l1.url(), cfg).unwrap();
     assert_contiguous(&w.poll().await.unwrap(), 0);
     let handed = hash_of(&l1, fork + 3).await;
