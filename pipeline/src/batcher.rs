@@ -49,7 +49,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use temporis_batch::frame::parse_payload;
 use temporis_batch::{Batch, BatchBlock, BatchError, ChannelConfig, ChannelReader, DecodeLimits};
 use temporis_contracts::BatchInbox;
-use temporis_da_adapters::DaBackend;
+use temporis_da_adapters::{DaBackend, DaError};
 use temporis_protocol::commitment::Commitment;
 use tokio::sync::watch;
 use tracing::{debug, info, warn};
@@ -298,10 +298,29 @@ impl<S: BlockSource, D: DaBackend> Batcher<S, D> {
             let commitment = Commitment::from_inbox_payload(&post.payload).map_err(|e| {
                 PipelineError::Config(format!("inbox post {} is not ours: {e}", post.batch_index))
             })?;
-            let data = self.da.get(&commitment).await.map_err(|e| PipelineError::Da {
-                what: format!("reading back inbox post {} (L1 block {})", post.batch_index, post.l1_block),
-                source: e,
-            })?;
+            let data = match self.da.get(&commitment).await {
+                Ok(data) => data,
+                // Data that cannot be read back cannot say which blocks it covers: they are
+                // batched again (a follower reads such a post as an error either way, and the
+                // re-post is what lets it go on).
+                Err(
+                    e @ (DaError::NotFound(_)
+                    | DaError::CommitmentMismatch { .. }
+                    | DaError::UnsupportedCommitment { .. }),
+                ) => {
+                    warn!(target: "pipeline::batcher", batch_index = post.batch_index, l1_block = post.l1_block, %e, "inbox post unreadable from DA; not counted");
+                    continue;
+                }
+                Err(e) => {
+                    return Err(PipelineError::Da {
+                        what: format!(
+                            "reading back inbox post {} (L1 block {})",
+                            post.batch_index, post.l1_block
+                        ),
+                        source: e,
+                    });
+                }
+            };
             if let (Some(p), Ok(frames)) = (pending.as_mut(), parse_payload(&data)) {
                 for f in frames {
                     if Some(f.channel_id.to_string()) == pending_id

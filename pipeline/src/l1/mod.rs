@@ -1,4 +1,4 @@
-//! L1 access: the [watcher](watcher) (confirmed blocks, deposits, reorgs) and the
+//! L1 access: the [`watcher`] (confirmed blocks, deposits, reorgs) and the
 //! [transaction manager](txmgr) (nonce, fees, resubmission).
 
 pub mod txmgr;

@@ -88,7 +88,7 @@ pub struct WatcherConfig {
     pub start_parent_hash: Option<B256>,
     /// Fork whose blob-fee parameters apply.
     pub blob_schedule: BlobSchedule,
-    /// Head polling interval of [`L1Watcher::next_event`].
+    /// Head polling interval of [`L1Watcher::next_events`].
     pub poll_interval: Duration,
     /// Handed-out hashes remembered for reorg detection.
     pub reorg_window: usize,
