@@ -73,6 +73,9 @@ pub enum PipelineError {
     /// A batch could not be encoded.
     #[error("batch encoding: {0}")]
     Batch(#[from] temporis_batch::BatchError),
+    /// A withdrawal cannot be proven or finalized as asked.
+    #[error("withdrawal: {0}")]
+    Withdrawal(String),
     /// A configuration value is unusable.
     #[error("configuration: {0}")]
     Config(String),

@@ -8,5 +8,6 @@ pub mod inbox;
 pub mod l1;
 pub mod proposer;
 pub mod types;
+pub mod withdraw;
 
 pub use error::{PipelineError, Result, SourceError};

@@ -7,6 +7,7 @@ mod derive;
 mod proposer;
 mod txmgr;
 mod watcher;
+mod withdraw;
 
 use alloy::node_bindings::{Anvil, AnvilInstance};
 use alloy::providers::{DynProvider, Provider};
@@ -15,9 +16,19 @@ use temporis_deploy::l1::{DeployConfig, Deployment, deploy_all};
 
 /// A real anvil (the pinned one in `.tools/bin`) on a free port, chain 31337, with extra args.
 pub(crate) fn anvil_with(args: &[&str]) -> AnvilInstance {
+    anvil_chain(31337, args)
+}
+
+/// A real anvil with chain id `chain_id`.
+pub(crate) fn anvil_chain(chain_id: u64, args: &[&str]) -> AnvilInstance {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/bin/anvil");
     assert!(std::path::Path::new(path).exists(), "{path} missing: run `make bootstrap`");
-    Anvil::at(path).port(0u16).chain_id(31337).args(args.iter().copied()).try_spawn().expect("anvil starts")
+    Anvil::at(path)
+        .port(0u16)
+        .chain_id(chain_id)
+        .args(args.iter().copied())
+        .try_spawn()
+        .expect("anvil starts")
 }
 
 /// An anvil with the rollup contracts deployed.
