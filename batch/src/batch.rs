@@ -9,7 +9,7 @@ use crate::{
     codec::{Reader, put_bits, put_uvarint, put_uvarint_u128, put_uvarint_u256},
 };
 use alloy::{
-    consensus::{SignableTransaction, TxEip1559, TxEip2930, TxEip7702, TxEnvelope, TxLegacy},
+    consensus::{TxEip1559, TxEip2930, TxEip7702, TxEnvelope, TxLegacy, transaction::RlpEcdsaEncodableTx},
     eips::{
         eip2718::{Decodable2718, Encodable2718},
         eip2930::{AccessList, AccessListItem},
@@ -18,6 +18,7 @@ use alloy::{
 };
 use alloy_primitives::{Address, B256, Bytes, Signature, TxKind, U256};
 use std::collections::{HashMap, HashSet, hash_map::Entry};
+use tracing::debug;
 
 /// Version byte at the head of a batch body.
 pub const BATCH_VERSION: u8 = 0x01;
@@ -71,13 +72,31 @@ impl Batch {
         cfg.validate()?;
         let body = self.encode_body(&cfg.batch)?;
         if body.len() > cfg.max_decompressed_size {
-            return Err(BatchError::DecompressedTooLarge { max: cfg.max_decompressed_size });
+            return Err(BatchError::BatchTooLarge {
+                what: "body",
+                size: body.len(),
+                max: cfg.max_decompressed_size,
+            });
         }
         let data = cfg.compression.compress(&body)?;
         if data.len() > cfg.max_channel_size {
-            return Err(BatchError::ChannelTooLarge { channel: "(new)".into(), max: cfg.max_channel_size });
+            return Err(BatchError::BatchTooLarge {
+                what: "channel",
+                size: data.len(),
+                max: cfg.max_channel_size,
+            });
         }
-        Ok(Channel::new(data))
+        let channel = Channel::new(data);
+        debug!(
+            target: "batch::encode",
+            channel = %channel.id,
+            blocks = self.blocks.len(),
+            txs = self.tx_count(),
+            body = body.len(),
+            bytes = channel.data.len(),
+            "channel built"
+        );
+        Ok(channel)
     }
 
     /// Checks the block sequence rules: at least one block, consecutive numbers,
@@ -453,6 +472,12 @@ impl Columns {
         }
         let y_parity = r.bits(n, "y_parity_bits")?;
         let creation = r.bits(n, "contract_creation_bits")?;
+        if let Some(i) = (0..n).find(|&i| creation[i] && types[i] == TY_EIP7702) {
+            return Err(BatchError::InvalidField {
+                field: "contract_creation_bits",
+                reason: format!("tx {i} is an EIP-7702 tx, which cannot create"),
+            });
+        }
         let protected = r.bits(legacy, "protected_bits")?;
         let sig_r = r.bytes(n * 32, "sig_r")?;
         let sig_s = r.bytes(n * 32, "sig_s")?;
@@ -568,42 +593,39 @@ impl Columns {
             );
             let to = if creation[i] { TxKind::Create } else { TxKind::Call(tos.next().expect(SIZED)) };
             let (value, nonce, gas_limit, input) = (values[i], nonces[i], gas_limits[i], data[i].clone());
-            let env: TxEnvelope = match types[i] {
+            let raw = match types[i] {
                 TY_LEGACY => {
                     let chain_id = protected.next().expect(SIZED).then_some(chain_id);
                     let gas_price = gas_prices.next().expect(SIZED);
-                    TxLegacy { chain_id, nonce, gas_price, gas_limit, to, value, input }
-                        .into_signed(sig)
-                        .into()
+                    encode_tx(&TxLegacy { chain_id, nonce, gas_price, gas_limit, to, value, input }, &sig)
                 }
                 TY_EIP2930 => {
                     let gas_price = gas_prices.next().expect(SIZED);
                     let access_list = access_lists.next().expect(SIZED);
-                    TxEip2930 { chain_id, nonce, gas_price, gas_limit, to, value, access_list, input }
-                        .into_signed(sig)
-                        .into()
+                    encode_tx(
+                        &TxEip2930 { chain_id, nonce, gas_price, gas_limit, to, value, access_list, input },
+                        &sig,
+                    )
                 }
-                TY_EIP1559 => TxEip1559 {
-                    chain_id,
-                    nonce,
-                    gas_limit,
-                    max_fee_per_gas: max_fees.next().expect(SIZED),
-                    max_priority_fee_per_gas: tips.next().expect(SIZED),
-                    to,
-                    value,
-                    access_list: access_lists.next().expect(SIZED),
-                    input,
+                TY_EIP1559 => {
+                    let tx = TxEip1559 {
+                        chain_id,
+                        nonce,
+                        gas_limit,
+                        max_fee_per_gas: max_fees.next().expect(SIZED),
+                        max_priority_fee_per_gas: tips.next().expect(SIZED),
+                        to,
+                        value,
+                        access_list: access_lists.next().expect(SIZED),
+                        input,
+                    };
+                    encode_tx(&tx, &sig)
                 }
-                .into_signed(sig)
-                .into(),
                 _ => {
                     let TxKind::Call(to) = to else {
-                        return Err(BatchError::InvalidField {
-                            field: "contract_creation_bits",
-                            reason: format!("tx {i} is an EIP-7702 tx, which cannot create"),
-                        });
+                        unreachable!("creation bits of EIP-7702 txs are checked above")
                     };
-                    TxEip7702 {
+                    let tx = TxEip7702 {
                         chain_id,
                         nonce,
                         gas_limit,
@@ -614,15 +636,22 @@ impl Columns {
                         access_list: access_lists.next().expect(SIZED),
                         authorization_list: auth_lists.next().expect(SIZED),
                         input,
-                    }
-                    .into_signed(sig)
-                    .into()
+                    };
+                    encode_tx(&tx, &sig)
                 }
             };
-            out.push(Bytes::from(env.encoded_2718()));
+            out.push(raw);
         }
         Ok(out)
     }
+}
+
+/// The EIP-2718 bytes of `tx` signed with `sig` (the same bytes alloy's `TxEnvelope` gives,
+/// without hashing the tx to build a `Signed` first).
+fn encode_tx<T: RlpEcdsaEncodableTx>(tx: &T, sig: &Signature) -> Bytes {
+    let mut out = Vec::with_capacity(tx.eip2718_encoded_length(sig));
+    tx.eip2718_encode(sig, &mut out);
+    out.into()
 }
 
 fn put_access_list(out: &mut Vec<u8>, list: &AccessList) {

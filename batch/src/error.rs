@@ -1,7 +1,5 @@
 //! The crate's one error type.
 
-use crate::compression::Compression;
-
 /// Result alias of this crate.
 pub type Result<T, E = BatchError> = core::result::Result<T, E>;
 
@@ -104,11 +102,22 @@ pub enum BatchError {
         /// The maximum.
         max: usize,
     },
+    /// The batch is over a bound of the channel configuration (`what` names it); readers with
+    /// the same limits would drop it, so the batcher must cut smaller batches.
+    #[error("batch {what} is {size} bytes, over the {max}-byte limit")]
+    BatchTooLarge {
+        /// `"body"` (before compression) or `"channel"` (after).
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A compressor failed (an I/O error of the in-memory writer; not expected).
-    #[error("{algo:?} compression failed: {reason}")]
+    #[error("{algo} compression failed: {reason}")]
     Compress {
         /// Algorithm.
-        algo: Compression,
+        algo: &'static str,
         /// The error.
         reason: String,
     },
@@ -184,10 +193,10 @@ pub enum BatchError {
     #[error("unknown channel compression {0:#04x}")]
     UnknownCompression(u8),
     /// The compressed stream is corrupt.
-    #[error("{algo:?} decompression failed: {reason}")]
+    #[error("{algo} decompression failed: {reason}")]
     Decompress {
         /// Algorithm.
-        algo: Compression,
+        algo: &'static str,
         /// The error.
         reason: String,
     },

@@ -147,9 +147,9 @@ fn channel_size_limit() {
     assert_eq!(r.open_channels(), 0, "the channel is dropped");
     // The encoder refuses what such a reader would drop.
     let small = ChannelConfig { max_channel_size: 600, ..cfg };
-    assert!(matches!(b.encode(&small), Err(BatchError::ChannelTooLarge { .. })));
+    assert!(matches!(b.encode(&small), Err(BatchError::BatchTooLarge { what: "channel", max: 600, .. })));
     let small = ChannelConfig { max_decompressed_size: 600, ..cfg };
-    assert!(matches!(b.encode(&small), Err(BatchError::DecompressedTooLarge { max: 600 })));
+    assert!(matches!(b.encode(&small), Err(BatchError::BatchTooLarge { what: "body", max: 600, .. })));
 }
 
 #[test]
@@ -171,4 +171,21 @@ fn decompression_bombs_are_refused() {
             "{algo:?}"
         );
     }
+}
+
+#[test]
+fn bad_compression_levels_are_config_errors() {
+    let b = sample(1);
+    for compression in
+        [Compression::Brotli { level: 12 }, Compression::Zstd { level: 0 }, Compression::Zstd { level: 23 }]
+    {
+        let cfg = ChannelConfig::new(CHAIN_ID).with_compression(compression);
+        assert!(matches!(b.encode(&cfg), Err(BatchError::Config(_))), "{compression:?}");
+    }
+}
+
+#[test]
+fn unknown_channel_compression_is_refused() {
+    let payloads = Channel::new(vec![0x07, 1, 2, 3]).payloads(1000).unwrap();
+    assert_eq!(reader().push(&payloads[0]), Err(BatchError::UnknownCompression(0x07)));
 }

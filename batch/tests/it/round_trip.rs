@@ -145,3 +145,50 @@ fn decoding_with_another_chain_id_changes_the_txs() {
     // The pre-EIP-155 legacy tx is the same under every chain id.
     assert_eq!(other.blocks[0].txs[1], b.blocks[0].txs[1]);
 }
+
+#[test]
+fn malformed_bodies_name_their_error() {
+    let b = batch(vec![block(1, 1, 1, corpus::every_type(CHAIN_ID))]);
+    let body = b.encode_body(&CFG).unwrap();
+    let dec = |bytes: &[u8]| Batch::decode_body(bytes, &CFG);
+    let mut v = body.clone();
+    v[0] = 0x02;
+    assert_eq!(dec(&v), Err(BatchError::UnknownBatchVersion(0x02)));
+    let mut v = body;
+    v.push(0);
+    assert_eq!(dec(&v), Err(BatchError::TrailingBytes(1)));
+    assert_eq!(dec(&[]), Err(BatchError::Truncated { field: "batch_version" }));
+    // Zero blocks.
+    let mut v = vec![temporis_batch::BATCH_VERSION, 1, 1, 1];
+    v.extend_from_slice(&[0; 64]);
+    v.push(0);
+    assert_eq!(dec(&v), Err(BatchError::EmptyBatch));
+    // A block count far over what the input could hold.
+    let mut v = vec![temporis_batch::BATCH_VERSION, 1, 1, 1];
+    v.extend_from_slice(&[0; 64]);
+    v.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0x0f]);
+    assert!(matches!(dec(&v), Err(BatchError::InvalidField { field: "block_count", .. })));
+    // One block of one tx, whose type byte is a deposit's: refused as a column value.
+    let mut v = vec![temporis_batch::BATCH_VERSION, 1, 1, 1];
+    v.extend_from_slice(&[0; 64]);
+    v.extend_from_slice(&[1, 1, 0x7e]);
+    v.extend_from_slice(&[0; 200]);
+    assert!(matches!(dec(&v), Err(BatchError::InvalidField { field: "tx_types", .. })));
+}
+
+#[test]
+fn a_creating_eip7702_tx_is_refused_by_the_decoder() {
+    // Tx 5 of `every_type` is the EIP-7702 one; set its creation bit.
+    let b = batch(vec![block(1, 1, 1, corpus::every_type(CHAIN_ID))]);
+    let body = b.encode_body(&CFG).unwrap();
+    // Prefix: version 1 + three one-byte varints (1, 1, 1) + two hashes + block count (1) +
+    // tx count (1), then 6 type bytes, then the parity bits byte, then the creation bits byte.
+    let creation = 1 + 3 + 64 + 1 + 1 + 6 + 1;
+    let mut v = body;
+    assert_eq!(v[creation] & (1 << 5), 0);
+    v[creation] |= 1 << 5;
+    assert!(matches!(
+        Batch::decode_body(&v, &CFG),
+        Err(BatchError::InvalidField { field: "contract_creation_bits", .. })
+    ));
+}
