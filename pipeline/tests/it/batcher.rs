@@ -376,3 +376,40 @@ async fn a_channel_cut_short_mid_frames_resumes_with_the_missing_frames_only() {
     assert_eq!(posts, frames, "every frame exactly once");
     assert_eq!(ranges(&batches), vec![(1, 10)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_loop_posts_batches_as_blocks_arrive_and_stops_on_shutdown() {
+    let l1 = L1::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let da = LocalBackend::open(dir.path().join("da"), DEFAULT_MAX_BLOB_SIZE).unwrap();
+    let chain = MemChain::build(&l1, 25, 1).await;
+    chain.head.store(12, Ordering::SeqCst);
+    let state = dir.path().join("batcher.json");
+    // The blocks are 100 s old: with a 50 s age limit every waiting block goes at once.
+    let cfg = BatcherConfig { max_channel_age: Duration::from_secs(50), ..config(&l1, &state) };
+    let mut b = Batcher::new(chain.clone(), da.clone(), txmgr(&l1, Role::Batcher).await, cfg).unwrap();
+    let mut safe = b.subscribe_safe_head();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let run = tokio::spawn(async move {
+        b.run(async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    let wait_for = |target: u64, safe: &mut tokio::sync::watch::Receiver<Option<u64>>| {
+        let mut safe = safe.clone();
+        async move {
+            tokio::time::timeout(Duration::from_secs(30), safe.wait_for(|s| s.is_some_and(|s| s >= target)))
+                .await
+                .expect("safe head reached in time")
+                .unwrap();
+        }
+    };
+    wait_for(12, &mut safe).await;
+    chain.head.store(25, Ordering::SeqCst);
+    wait_for(25, &mut safe).await;
+    stop.send(()).unwrap();
+    run.await.unwrap();
+    let (_, batches) = inbox_batches(&l1, &da).await;
+    assert_eq!(ranges(&batches), vec![(1, 10), (11, 12), (13, 22), (23, 25)]);
+}
