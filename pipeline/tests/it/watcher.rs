@@ -250,3 +250,30 @@ async fn restart_from_a_given_block_checks_its_parent() {
         other => panic!("expected ReorgTooDeep, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reorg_above_the_confirmation_depth_is_never_seen() {
+    let l1 = L1::start(&[]).await;
+    l1.mine(4).await;
+    let head = l1.head().await;
+    let mut w = watcher(&l1, 2, 0);
+    assert_contiguous(&w.poll().await.unwrap(), 0);
+    assert_eq!(w.next_block(), head - 1);
+
+    // The two unconfirmed blocks are replaced: nothing handed out changes.
+    let tx = serde_json::json!({
+        "from": Role::User3.address(),
+        "to": l1.contracts.portal,
+        "value": format!("{:#x}", ETH),
+        "gas": "0x30d40",
+    });
+    let _: serde_json::Value = l1.rpc("anvil_reorg", serde_json::json!([2, [[tx, 0]]])).await;
+    assert!(w.poll().await.unwrap().is_empty());
+    l1.mine(2).await;
+    let events = w.poll().await.unwrap();
+    assert!(!events.iter().any(|e| matches!(e, L1Event::Reorg { .. })), "{events:?}");
+    assert_contiguous(&events, head - 1);
+    let got = epochs(&events);
+    assert_eq!(got[0].info.hash, hash_of(&l1, head - 1).await, "the new branch's block");
+    assert_eq!(got[0].deposits.len(), 1);
+}
