@@ -150,10 +150,12 @@ pub struct DeriveConfig {
     pub confirmations: u64,
     /// Fork whose blob-fee parameters apply to origins.
     pub blob_schedule: BlobSchedule,
-    /// First L2 block expected (1 after the genesis).
+    /// First L2 block expected (1 after the genesis). A restarted follower sets its head + 1
+    /// and reads the inbox from its start again: batches wholly at or below its head are
+    /// skipped, and as it executes whole batches its head is always a batch's last block.
     pub first_l2_block: u64,
-    /// L1 origin of the block before `first_l2_block` (the genesis' origin), `None` if the
-    /// first block starts an epoch whatever its origin.
+    /// L1 origin of the block before `first_l2_block` (the genesis' origin, or the restarted
+    /// follower's head's), `None` if the first block starts an epoch whatever its origin.
     pub prev_l1_origin: Option<u64>,
     /// Most L1 blocks per step.
     pub max_l1_blocks_per_step: u64,

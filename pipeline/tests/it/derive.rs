@@ -207,3 +207,18 @@ async fn an_origin_that_is_not_on_l1_is_refused() {
         other => panic!("expected OriginMismatch, got {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_follower_skips_the_batches_it_already_has() {
+    let s = setup(30).await;
+    post_all(&s).await;
+    let cfg = DeriveConfig {
+        confirmations: 0,
+        first_l2_block: 11,
+        prev_l1_origin: Some(s.chain.block(10).l1_origin_number),
+        ..DeriveConfig::new(s.l1.contracts.batch_inbox, s.l1.contracts.portal, DEVNET_L2_CHAIN_ID)
+    };
+    let batches = Deriver::new(s.l1.provider.clone(), s.da.clone(), cfg).step().await.unwrap();
+    assert_eq!(blocks(&batches), (11..=30).collect::<Vec<_>>());
+    assert_eq!(batches[0].parent_hash, s.chain.block(10).hash);
+}
