@@ -15,6 +15,9 @@ pub enum SequencerError {
     /// The chain store failed or holds inconsistent data.
     #[error("chain store: {0}")]
     Store(String),
+    /// A safe or finalized head the pipeline set does not fit the chain.
+    #[error("sync status: {0}")]
+    SyncStatus(String),
     /// Block execution failed (a bug, not the input's fault: invalid transactions are skipped).
     #[error("execution: {0}")]
     Execution(String),

@@ -26,6 +26,7 @@ use tokio::sync::broadcast;
 use crate::config::{Config, MAX_TX_SIZE};
 use crate::genesis::{dev_genesis, genesis_block, parse_genesis, with_model_registry};
 use crate::mempool::{Mempool, PoolError, PoolTx};
+use crate::rollup::{BlockId, BlockOutput, L1Heads, L2BlockRef, OutputAtBlock, SyncStatus};
 use crate::store::{ChainStore, StoredBlock};
 use crate::{Result, SequencerError};
 
@@ -156,6 +157,31 @@ struct Inner {
     blocks: broadcast::Sender<Arc<StoredBlock>>,
     pending_txs: broadcast::Sender<B256>,
     stopped: AtomicBool,
+    /// What the pipeline reported of L1 and of the L2 safe and finalized heads.
+    sync: RwLock<SyncRefs>,
+}
+
+/// The parts of the [`SyncStatus`] the node does not know by itself.
+#[derive(Debug, Clone, Copy)]
+struct SyncRefs {
+    l1: L1Heads,
+    safe_l2: L2BlockRef,
+    finalized_l2: L2BlockRef,
+}
+
+/// The `L2ToL1MessagePasser`, whose storage root every output root commits to.
+const MESSAGE_PASSER: Address = temporis_protocol::chain::L2_TO_L1_MESSAGE_PASSER_PREDEPLOY;
+
+/// The output data of `block`, with `state` its post-state and `parent` its parent block with
+/// the parent's sequence number (none for genesis).
+fn block_output(state: &mut State, block: &StoredBlock, parent: Option<(&StoredBlock, u64)>) -> BlockOutput {
+    // Same L1 origin as the parent: the same epoch, one block further (standalone blocks all
+    // share "no origin", the genesis epoch, as op-node numbers blocks before any L1 origin moved).
+    let sequence_number = match parent {
+        Some((p, seq)) if p.l1_origin.map(|o| o.number) == block.l1_origin.map(|o| o.number) => seq + 1,
+        _ => 0,
+    };
+    BlockOutput { message_passer_storage_root: state.storage_root(&MESSAGE_PASSER), sequence_number }
 }
 
 /// The node (cheap to clone: a handle).
@@ -184,6 +210,34 @@ pub(crate) fn block_input(header: &Header) -> BlockInput {
         gas_limit: header.gas_limit,
         prevrandao: header.mix_hash,
         parent_hash: header.parent_hash,
+    }
+}
+
+/// `block`'s rollup ref with its sequence number.
+fn ref_with(block: &StoredBlock, sequence_number: u64) -> L2BlockRef {
+    L2BlockRef {
+        hash: block.hash,
+        number: block.header.number,
+        parent_hash: block.header.parent_hash,
+        timestamp: block.header.timestamp,
+        l1_origin: block
+            .l1_origin
+            .map_or_else(BlockId::default, |o| BlockId { hash: o.hash, number: o.number }),
+        sequence_number,
+    }
+}
+
+/// `block`'s rollup ref, its sequence number from `store`.
+fn block_ref_of(store: &ChainStore, block: &StoredBlock) -> Result<L2BlockRef> {
+    let sequence_number = store.block_output(block.header.number)?.map_or(0, |o| o.sequence_number);
+    Ok(ref_with(block, sequence_number))
+}
+
+/// The rollup ref of block `number` in `store`.
+fn l2_block_ref(store: &ChainStore, number: u64) -> Result<Option<L2BlockRef>> {
+    match store.block(number)? {
+        Some(block) => block_ref_of(store, &block).map(Some),
+        None => Ok(None),
     }
 }
 
@@ -248,7 +302,8 @@ impl Node {
                     receipts: vec![],
                     l1_origin: None,
                 };
-                store.commit_block(&block, &[("genesis", genesis_json.as_bytes())])?;
+                let output = block_output(&mut state, &block, None);
+                store.commit_block(&block, &output, &[("genesis", genesis_json.as_bytes())])?;
                 tracing::info!(target: "sequencer::node", hash = %block.hash, chain_id, "created genesis");
                 Head { header: block.header, hash: block.hash }
             }
@@ -272,7 +327,13 @@ impl Node {
                     let header = store
                         .header(number)?
                         .ok_or_else(|| SequencerError::Store(format!("block {number} missing")))?;
-                    if number <= head && snap.state_root() == header.state_root {
+                    let stored_output = store.block_output(number)?;
+                    let sound = number <= head
+                        && snap.state_root() == header.state_root
+                        && stored_output.is_none_or(|o| {
+                            o.message_passer_storage_root == snap.storage_root(&MESSAGE_PASSER)
+                        });
+                    if sound {
                         for n in number.saturating_sub(temporis_aivm::state::BLOCK_HASH_HISTORY)..=number {
                             if let Some(h) = store.header(n)? {
                                 snap.set_block_hash(n, h.hash_slow());
@@ -306,6 +367,15 @@ impl Node {
                             "replaying block {number}: roots differ from its header"
                         )));
                     }
+                    // The stored output data must be what this state gives (a store written before
+                    // the table existed has none: nothing to check).
+                    if let Some(stored) = store.block_output(number)?
+                        && stored.message_passer_storage_root != state.storage_root(&MESSAGE_PASSER)
+                    {
+                        return Err(SequencerError::Store(format!(
+                            "replaying block {number}: the message passer's storage root differs from the stored one"
+                        )));
+                    }
                     last = Head { header: block.header, hash: block.hash };
                 }
                 tracing::info!(target: "sequencer::node", head, replayed = head + 1 - from, hash = %last.hash, elapsed = ?started.elapsed(), "state rebuilt from the chain store");
@@ -314,6 +384,9 @@ impl Node {
         };
         let (blocks, _) = broadcast::channel(1024);
         let (pending_txs, _) = broadcast::channel(4096);
+        let genesis_ref =
+            l2_block_ref(&store, 0)?.ok_or_else(|| SequencerError::Store("no genesis".into()))?;
+        let sync = SyncRefs { l1: L1Heads::default(), safe_l2: genesis_ref, finalized_l2: genesis_ref };
         Ok(Self {
             inner: Arc::new(Inner {
                 l1_origin: RwLock::new(None),
@@ -332,6 +405,7 @@ impl Node {
                 blocks,
                 pending_txs,
                 stopped: AtomicBool::new(false),
+                sync: RwLock::new(sync),
             }),
         })
     }
@@ -382,6 +456,93 @@ impl Node {
     /// do, and their blocks have none.
     pub fn set_l1_origin(&self, origin: Option<crate::store::L1Origin>) {
         *self.inner.l1_origin.write().expect("l1 origin lock") = origin;
+    }
+
+    /// The rollup ref of block `number` (hash, parent, timestamp, L1 origin, sequence number).
+    pub fn l2_block_ref(&self, number: u64) -> Result<Option<L2BlockRef>> {
+        match self.block(number)? {
+            Some(block) => block_ref_of(&self.inner.store, &block).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The output of block `number`: its ref, state root and the `L2ToL1MessagePasser`'s
+    /// storage root (stored at commit, so any past block is answered); none past the head.
+    pub fn output_at(&self, number: u64) -> Result<Option<OutputAtBlock>> {
+        let Some(block) = self.block(number)? else { return Ok(None) };
+        let output = self.inner.store.block_output(number)?.ok_or_else(|| {
+            SequencerError::Store(format!(
+                "no output data stored for block {number} (written by an older version)"
+            ))
+        })?;
+        Ok(Some(OutputAtBlock {
+            block_ref: ref_with(&block, output.sequence_number),
+            state_root: block.header.state_root,
+            message_passer_storage_root: output.message_passer_storage_root,
+        }))
+    }
+
+    /// The node's [`SyncStatus`]: the unsafe head is the chain head; the L1 refs and the safe
+    /// and finalized L2 heads are what the pipeline last set (zero L1 refs and the genesis as
+    /// safe and finalized until then, and always when standalone: nothing is derived from L1).
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let sync = *self.inner.sync.read().expect("sync lock");
+        let head = self.head().header.number;
+        let unsafe_l2 = self
+            .l2_block_ref(head)?
+            .ok_or_else(|| SequencerError::Store(format!("head block {head} missing")))?;
+        Ok(SyncStatus {
+            current_l1: sync.l1.current,
+            current_l1_finalized: sync.l1.finalized,
+            head_l1: sync.l1.head,
+            safe_l1: sync.l1.safe,
+            finalized_l1: sync.l1.finalized,
+            unsafe_l2,
+            safe_l2: sync.safe_l2,
+            finalized_l2: sync.finalized_l2,
+            pending_safe_l2: sync.safe_l2,
+            cross_unsafe_l2: unsafe_l2,
+            local_safe_l2: sync.safe_l2,
+        })
+    }
+
+    /// Sets the L1 refs of the [`SyncStatus`] (the L1 watcher calls this as L1 advances).
+    pub fn set_l1_heads(&self, heads: L1Heads) {
+        self.inner.sync.write().expect("sync lock").l1 = heads;
+    }
+
+    /// Sets the safe L2 head: block `number`, whose batch the derivation found on L1. It may not
+    /// be past the chain head nor behind the finalized head.
+    pub fn set_safe_l2(&self, number: u64) -> Result<L2BlockRef> {
+        let r = self.l2_block_ref(number)?.ok_or_else(|| {
+            SequencerError::SyncStatus(format!("safe head {number} is past the chain head"))
+        })?;
+        let mut sync = self.inner.sync.write().expect("sync lock");
+        if number < sync.finalized_l2.number {
+            return Err(SequencerError::SyncStatus(format!(
+                "safe head {number} is behind the finalized head {}",
+                sync.finalized_l2.number
+            )));
+        }
+        sync.safe_l2 = r;
+        Ok(r)
+    }
+
+    /// Sets the finalized L2 head: block `number`, derived from finalized L1 data. It may not be
+    /// past the safe head.
+    pub fn set_finalized_l2(&self, number: u64) -> Result<L2BlockRef> {
+        let r = self.l2_block_ref(number)?.ok_or_else(|| {
+            SequencerError::SyncStatus(format!("finalized head {number} is past the chain head"))
+        })?;
+        let mut sync = self.inner.sync.write().expect("sync lock");
+        if number > sync.safe_l2.number {
+            return Err(SequencerError::SyncStatus(format!(
+                "finalized head {number} is past the safe head {}",
+                sync.safe_l2.number
+            )));
+        }
+        sync.finalized_l2 = r;
+        Ok(r)
     }
 
     /// The node's counters.
@@ -605,6 +766,12 @@ impl Node {
             receipts: out.receipts,
             l1_origin: *inner.l1_origin.read().expect("l1 origin lock"),
         });
+        let parent_block = self
+            .block(parent.header.number)?
+            .ok_or_else(|| SequencerError::Store(format!("block {} missing", parent.header.number)))?;
+        let parent_sequence =
+            inner.store.block_output(parent.header.number)?.map_or(0, |o| o.sequence_number);
+        let output = block_output(&mut state, &block, Some((&parent_block, parent_sequence)));
         let executed = started.elapsed();
         let interval = inner.config.snapshot_interval;
         let snapshot = (interval > 0 && block.header.number.is_multiple_of(interval))
@@ -615,7 +782,7 @@ impl Node {
             .models
             .sync()
             .map_err(|e| SequencerError::Store(format!("model store: {e}")))
-            .and_then(|()| inner.store.commit_block(&block, &meta));
+            .and_then(|()| inner.store.commit_block(&block, &output, &meta));
         if let Err(e) = committed {
             // The in-memory state is now ahead of the store: nothing may be served from it.
             inner.stopped.store(true, Ordering::SeqCst);

@@ -786,6 +786,27 @@ pub fn module(node: Node) -> RpcModule<Node> {
             None => Err(server_err("header not found")),
         }
     });
+    blocking!("optimism_outputAtBlock", |p, n| {
+        // op-node takes a quantity; block tags are accepted too (`safe` and `finalized` name
+        // the sync status' heads).
+        let tag: BlockNumberOrTag = p.one()?;
+        let status = n.sync_status().map_err(internal)?;
+        let number = match tag {
+            BlockNumberOrTag::Number(number) => number,
+            BlockNumberOrTag::Earliest => 0,
+            BlockNumberOrTag::Safe => status.safe_l2.number,
+            BlockNumberOrTag::Finalized => status.finalized_l2.number,
+            _ => status.unsafe_l2.number,
+        };
+        match n.output_at(number).map_err(server_err)? {
+            Some(output) => to_value(output.response(status)),
+            None => Err(server_err(format!(
+                "no output for L2 block {number}: the head is block {}",
+                status.unsafe_l2.number
+            ))),
+        }
+    });
+    blocking!("optimism_syncStatus", |_p, n| to_value(n.sync_status().map_err(internal)?));
     method!("eth_getUncleCountByBlockNumber", |_p, _n| to_value(U64::ZERO));
     method!("eth_getUncleCountByBlockHash", |_p, _n| to_value(U64::ZERO));
     blocking!("eth_getLogs", |p, n| {

@@ -17,6 +17,7 @@ use alloy::rlp::{Decodable, Encodable};
 use alloy_primitives::{Address, B256, Bytes};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
+use crate::rollup::BlockOutput;
 use crate::{Result, SequencerError};
 
 const HEADERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("headers");
@@ -27,6 +28,9 @@ const HASHES: TableDefinition<'_, &[u8; 32], u64> = TableDefinition::new("block_
 const TX_INDEX: TableDefinition<'_, &[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 const L1_ORIGINS: TableDefinition<'_, u64, (u64, &[u8; 32], u64)> = TableDefinition::new("l1_origins");
+/// Per block: the `L2ToL1MessagePasser`'s storage root after it and its sequence number in its
+/// epoch, so that the output root of any past block is answered without its state.
+const BLOCK_OUTPUTS: TableDefinition<'_, u64, (&[u8; 32], u64)> = TableDefinition::new("block_outputs");
 
 /// The L1 block an L2 block was built on (OP Stack's "L1 origin"): what deposits and the L1
 /// attributes of the block come from. Standalone (dev) blocks have none.
@@ -91,6 +95,7 @@ impl ChainStore {
             tx.open_table(TX_INDEX).map_err(db_err)?;
             tx.open_table(META).map_err(db_err)?;
             tx.open_table(L1_ORIGINS).map_err(db_err)?;
+            tx.open_table(BLOCK_OUTPUTS).map_err(db_err)?;
         }
         tx.commit().map_err(db_err)?;
         Ok(Self { db })
@@ -113,8 +118,14 @@ impl ChainStore {
         Ok(table.last().map_err(db_err)?.map(|(k, _)| k.value()))
     }
 
-    /// Writes `block` (and, for genesis, the metadata `meta`) in one durable transaction.
-    pub fn commit_block(&self, block: &StoredBlock, meta: &[(&str, &[u8])]) -> Result<()> {
+    /// Writes `block` with its output data (and the metadata `meta`) in one durable
+    /// transaction.
+    pub fn commit_block(
+        &self,
+        block: &StoredBlock,
+        output: &BlockOutput,
+        meta: &[(&str, &[u8])],
+    ) -> Result<()> {
         let number = block.header.number;
         let mut header = Vec::new();
         block.header.encode(&mut header);
@@ -144,6 +155,10 @@ impl ChainStore {
                     .insert(number, (o.number, &o.hash.0, o.timestamp))
                     .map_err(db_err)?;
             }
+            tx.open_table(BLOCK_OUTPUTS)
+                .map_err(db_err)?
+                .insert(number, (&output.message_passer_storage_root.0, output.sequence_number))
+                .map_err(db_err)?;
             let mut meta_table = tx.open_table(META).map_err(db_err)?;
             for (k, v) in meta {
                 meta_table.insert(*k, *v).map_err(db_err)?;
@@ -173,6 +188,17 @@ impl ChainStore {
         let tx = self.db.begin_read().map_err(db_err)?;
         let table = tx.open_table(TX_INDEX).map_err(db_err)?;
         Ok(table.get(&hash.0).map_err(db_err)?.map(|v| v.value()))
+    }
+
+    /// The output data of block `number` (none for a block this store does not have, or one
+    /// written before the store kept it).
+    pub fn block_output(&self, number: u64) -> Result<Option<BlockOutput>> {
+        let tx = self.db.begin_read().map_err(db_err)?;
+        let table = tx.open_table(BLOCK_OUTPUTS).map_err(db_err)?;
+        Ok(table.get(number).map_err(db_err)?.map(|v| {
+            let (root, sequence_number) = v.value();
+            BlockOutput { message_passer_storage_root: B256::from(*root), sequence_number }
+        }))
     }
 
     /// The whole block `number`.
@@ -218,7 +244,7 @@ mod tests {
         {
             let store = ChainStore::open(dir.path()).unwrap();
             assert_eq!(store.head_number().unwrap(), None);
-            store.commit_block(&block, &[("k", b"v")]).unwrap();
+            store.commit_block(&block, &BlockOutput::default(), &[("k", b"v")]).unwrap();
         }
         let store = ChainStore::open(dir.path()).unwrap();
         assert_eq!(store.head_number().unwrap(), Some(0));
@@ -231,8 +257,12 @@ mod tests {
         let origin = L1Origin { number: 7, hash: B256::repeat_byte(7), timestamp: 70 };
         let header = Header { number: 1, parent_hash: block.hash, ..Header::default() };
         let next = StoredBlock { hash: header.hash_slow(), header, l1_origin: Some(origin), ..block };
-        store.commit_block(&next, &[]).unwrap();
+        let output = BlockOutput { message_passer_storage_root: B256::repeat_byte(0x16), sequence_number: 3 };
+        store.commit_block(&next, &output, &[]).unwrap();
         assert_eq!(store.block(1).unwrap().unwrap().l1_origin, Some(origin));
+        assert_eq!(store.block_output(1).unwrap(), Some(output));
+        assert_eq!(store.block_output(0).unwrap(), Some(BlockOutput::default()));
+        assert_eq!(store.block_output(2).unwrap(), None);
         assert_eq!(store.head_number().unwrap(), Some(1));
     }
 }

@@ -5,6 +5,7 @@ mod aivm;
 mod anvil_diff;
 mod bench;
 mod errors;
+mod output;
 mod restart;
 mod tools;
 mod viem;
