@@ -330,3 +330,45 @@ fn bench_send_to_receipt_vs_anvil() {
         );
     }
 }
+
+/// `eth_getBalance` latency while the node produces blocks under the ETH transfer load: what a
+/// wallet polling the head sees while the producer executes and commits blocks.
+#[test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+fn bench_reads_during_block_production() {
+    let n: usize = std::env::var("TEMPORIS_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let block_ms: u64 =
+        std::env::var("TEMPORIS_BENCH_BLOCK_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", &format!("{block_ms}ms")]);
+    let (_, nonces) = setup(&node.addr, Corpus::EthTransfer, &Bytecodes { token: vec![], nft: vec![] });
+    let txs = corpus_txs(Corpus::EthTransfer, None, &nonces, n);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (addr, stop) = (node.addr.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut conn = Conn::open(&addr);
+            let who = json!([dev_key(3).address(), "latest"]);
+            let mut latencies = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                conn.call("eth_getBalance", &who);
+                latencies.push(t.elapsed());
+            }
+            latencies
+        })
+    };
+    let load = run_load(&node.addr, txs);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut reads = reader.join().unwrap();
+    reads.sort_unstable();
+    let pct = |p: f64| reads[((reads.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "eth_getBalance during production ({block_ms}ms blocks, {:.0} tx/s load): reads={} p50={:.2?} p99={:.2?} max={:.2?}",
+        load.tx_per_s(),
+        reads.len(),
+        pct(0.5),
+        pct(0.99),
+        reads[reads.len() - 1]
+    );
+}
