@@ -1,8 +1,23 @@
 //! The node: the head state, the chain store, the mempool and the block producer.
 //!
-//! Locks are always taken in the order state → head → pool, so the producer (which holds the
-//! state for writing while it builds, stores and publishes a block) and RPC readers never
-//! deadlock, and a reader holding the state lock sees a state and a head that belong together.
+//! Locks are always taken in the order gate → state → undo → head → pool, so the producer and
+//! RPC readers never deadlock.
+//!
+//! The invariant: **no reader sees state of a block that is not committed**. The producer holds
+//! the *gate* for writing through a whole block, from picking its transactions to advancing the
+//! head. It holds the *state* lock for writing only while it executes the block (the state
+//! becomes the block's post-state), then leaves in *undo* the values the block replaced and
+//! releases the state lock for the durable commit (the fsyncs); once the commit returned it
+//! takes the state lock again, briefly, to advance the head and clear *undo* together. So under
+//! the state lock (state, undo, head) always belong together: with *undo* set, the committed
+//! state at the head is the state with the undo values put back.
+//!
+//! - Account and storage reads at the head ([`Node::with_head_view`]: `eth_getBalance`,
+//!   `eth_getTransactionCount`, `eth_getCode`, `eth_getStorageAt`) take the state lock only and
+//!   look through *undo*: they wait for a block's execution, not for its commit.
+//! - Everything that runs on the whole state (calls, gas estimates, proofs, traces, the pool's
+//!   checks: [`Node::with_state`], [`Node::with_state_mut`]) takes the gate for reading first, and
+//!   so waits for the whole block, as before.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,6 +34,7 @@ use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx;
 use temporis_aivm::precompiles::model_precompiles;
 use temporis_aivm::precompiles::store::ModelStore;
+use temporis_aivm::state::{AccountView, PreState};
 use temporis_aivm::stf::{InvalidTxPolicy, tx_env};
 use temporis_aivm::{AivmPrecompileSet, BlockInput, ExecOptions, Executor, State};
 use tokio::sync::broadcast;
@@ -104,6 +120,35 @@ pub struct Head {
     pub hash: B256,
 }
 
+/// The committed accounts and storage at the head (see [`Node::with_head_view`]): the head
+/// state, seen through the values a block being committed replaced.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadView<'a> {
+    state: &'a State,
+    undo: Option<&'a PreState>,
+}
+
+impl HeadView<'_> {
+    /// The account at `address`, if it exists.
+    pub fn account(&self, address: &Address) -> Option<AccountView> {
+        match self.undo.and_then(|u| u.account(address)) {
+            Some(before) => before,
+            None => self.state.account(address),
+        }
+    }
+
+    /// Storage `slot` of `address` (zero if unset).
+    pub fn storage(&self, address: &Address, slot: U256) -> U256 {
+        self.undo.and_then(|u| u.storage(address, slot)).unwrap_or_else(|| self.state.storage(address, slot))
+    }
+
+    /// The code of `address` (empty for none).
+    pub fn code(&self, address: &Address) -> Bytes {
+        // Code is kept by hash and never dropped: the committed account's hash resolves.
+        self.account(address).and_then(|a| self.state.code(&a.code_hash)).unwrap_or_default()
+    }
+}
+
 /// The newest blocks and their transactions' positions, kept in memory so that receipt and
 /// block queries for the chain tip (what wallets poll) need no store read.
 #[derive(Default)]
@@ -150,7 +195,12 @@ struct Inner {
     precompiles: Arc<AivmPrecompileSet>,
     /// The model store behind the precompiles, synced before each block is committed.
     models: Arc<ModelStore>,
+    /// Held for writing by the producer through a whole block, for reading by whole-state
+    /// readers (see the module doc).
+    gate: RwLock<()>,
     state: RwLock<State>,
+    /// While a produced block is being committed: the values it replaced in `state`.
+    undo: RwLock<Option<PreState>>,
     head: RwLock<Head>,
     pool: Mutex<Mempool>,
     store: ChainStore,
@@ -399,7 +449,9 @@ impl Node {
                 executor,
                 precompiles,
                 models,
+                gate: RwLock::new(()),
                 state: RwLock::new(state),
+                undo: RwLock::new(None),
                 head: RwLock::new(head),
                 store,
                 blocks,
@@ -555,8 +607,19 @@ impl Node {
         self.inner.head.read().expect("head lock").clone()
     }
 
+    /// Runs `f` on the committed accounts and storage at the head, and the head. Unlike
+    /// [`Node::with_state`] this does not wait for the block being committed, only for one
+    /// being executed.
+    pub fn with_head_view<R>(&self, f: impl FnOnce(&HeadView<'_>, &Head) -> R) -> R {
+        let state = self.inner.state.read().expect("state lock");
+        let undo = self.inner.undo.read().expect("undo lock");
+        let head = self.inner.head.read().expect("head lock");
+        f(&HeadView { state: &state, undo: undo.as_ref() }, &head)
+    }
+
     /// Runs `f` on the head state and the head it belongs to.
     pub fn with_state<R>(&self, f: impl FnOnce(&State, &Head) -> R) -> R {
+        let _gate = self.inner.gate.read().expect("gate lock");
         let state = self.inner.state.read().expect("state lock");
         let head = self.inner.head.read().expect("head lock");
         f(&state, &head)
@@ -565,6 +628,7 @@ impl Node {
     /// Runs `f` on the head state with exclusive access (for work that fills the tries'
     /// caches, such as proofs); block production waits meanwhile.
     pub fn with_state_mut<R>(&self, f: impl FnOnce(&mut State, &Head) -> R) -> R {
+        let _gate = self.inner.gate.read().expect("gate lock");
         let mut state = self.inner.state.write().expect("state lock");
         let head = self.inner.head.read().expect("head lock");
         f(&mut state, &head)
@@ -616,6 +680,7 @@ impl Node {
 
     /// The next nonce of `address`, counting its pending pool transactions.
     pub fn pending_nonce(&self, address: &Address) -> u64 {
+        let _gate = self.inner.gate.read().expect("gate lock");
         let state = self.inner.state.read().expect("state lock");
         let nonce = state.account(address).map_or(0, |a| a.nonce);
         self.inner.pool.lock().expect("pool lock").pending_nonce(address, nonce)
@@ -679,6 +744,7 @@ impl Node {
         if gas < intrinsic.initial_total_gas().max(intrinsic.floor_gas) {
             return Err(SubmitError::IntrinsicGas);
         }
+        let _gate = self.inner.gate.read().expect("gate lock");
         let state = self.inner.state.read().expect("state lock");
         let (balance, nonce) = state.account(&sender).map_or((U256::ZERO, 0), |a| (a.balance, a.nonce));
         let tx_nonce = recovered.nonce();
@@ -702,9 +768,10 @@ impl Node {
     }
 
     /// Builds, stores and publishes the next block. The block is committed to the store before
-    /// it becomes the head (and so before any client can see it).
+    /// it becomes the head (and so before any client can see it or its state).
     pub fn produce_block(&self) -> Result<Arc<StoredBlock>> {
         let inner = &self.inner;
+        let _gate = inner.gate.write().expect("gate lock");
         let mut state = inner.state.write().expect("state lock");
         let parent = inner.head.read().expect("head lock").clone();
         let gas_limit = inner.config.sequencer.gas_limit;
@@ -736,10 +803,18 @@ impl Node {
         };
         let started = Instant::now();
         let options = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::Skip };
-        let out = inner
-            .executor
-            .execute_block(&mut state, &block_input(&header_base), &candidates, &options)
-            .map_err(|e| SequencerError::Execution(e.to_string()))?;
+        state.record_pre_state();
+        let out =
+            match inner.executor.execute_block(&mut state, &block_input(&header_base), &candidates, &options)
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    // Back to the head's state: what a failed block wrote never existed.
+                    let pre = state.take_pre_state();
+                    state.apply_pre_state(&pre);
+                    return Err(SequencerError::Execution(e.to_string()));
+                }
+            };
         let rejected: std::collections::HashSet<usize> = out.rejected.iter().map(|r| r.index).collect();
         let (txs, senders): (Vec<TxEnvelope>, Vec<Address>) = candidates
             .into_iter()
@@ -777,14 +852,23 @@ impl Node {
         let snapshot = (interval > 0 && block.header.number.is_multiple_of(interval))
             .then(|| crate::snapshot::encode(&state, block.header.number));
         let meta: Vec<(&str, &[u8])> = snapshot.iter().map(|s| ("snapshot", s.as_slice())).collect();
+        // The commit waits for the disk: head views read through the undo values meanwhile
+        // (the gate keeps whole-state readers out until the head moves).
+        *inner.undo.write().expect("undo lock") = Some(state.take_pre_state());
+        drop(state);
         // Chunks and verdicts the block wrote reach the disk before the block that needs them.
         let committed = inner
             .models
             .sync()
             .map_err(|e| SequencerError::Store(format!("model store: {e}")))
             .and_then(|()| inner.store.commit_block(&block, &output, &meta));
+        let mut state = inner.state.write().expect("state lock");
+        let undo = inner.undo.write().expect("undo lock").take();
         if let Err(e) = committed {
-            // The in-memory state is now ahead of the store: nothing may be served from it.
+            // Back to the committed head's state, and no more blocks: the store failed.
+            if let Some(pre) = undo {
+                state.apply_pre_state(&pre);
+            }
             inner.stopped.store(true, Ordering::SeqCst);
             return Err(e);
         }

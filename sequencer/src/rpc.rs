@@ -559,9 +559,9 @@ pub fn module(node: Node) -> RpcModule<Node> {
 
     method!("eth_getBalance", |p, n| {
         let (address, block) = address_and_block(&p)?;
-        n.with_state(|state, head| {
+        n.with_head_view(|view, head| {
             check_state_block(n, head, block)?;
-            to_value(state.account(&address).map_or(U256::ZERO, |a| a.balance))
+            to_value(view.account(&address).map_or(U256::ZERO, |a| a.balance))
         })
     });
     method!("eth_getTransactionCount", |p, n| {
@@ -569,17 +569,16 @@ pub fn module(node: Node) -> RpcModule<Node> {
         if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
             return to_value(U64::from(n.pending_nonce(&address)));
         }
-        n.with_state(|state, head| {
+        n.with_head_view(|view, head| {
             check_state_block(n, head, block)?;
-            to_value(U64::from(state.account(&address).map_or(0, |a| a.nonce)))
+            to_value(U64::from(view.account(&address).map_or(0, |a| a.nonce)))
         })
     });
     method!("eth_getCode", |p, n| {
         let (address, block) = address_and_block(&p)?;
-        n.with_state(|state, head| {
+        n.with_head_view(|view, head| {
             check_state_block(n, head, block)?;
-            let code = state.account(&address).and_then(|a| state.code(&a.code_hash)).unwrap_or_default();
-            to_value(code)
+            to_value(view.code(&address))
         })
     });
     method!("eth_getStorageAt", |p, n| {
@@ -587,9 +586,9 @@ pub fn module(node: Node) -> RpcModule<Node> {
         let address: Address = seq.next()?;
         let slot: U256 = seq.next()?;
         let block: Option<BlockId> = seq.optional_next()?;
-        n.with_state(|state, head| {
+        n.with_head_view(|view, head| {
             check_state_block(n, head, block)?;
-            to_value(B256::from(state.storage(&address, slot)))
+            to_value(B256::from(view.storage(&address, slot)))
         })
     });
 

@@ -316,8 +316,10 @@ fn bench_send_to_receipt_vs_anvil() {
             f.tx_per_s()
         };
         let automine = run("anvil (automine)", &Anvil::start(None, &[]).addr);
-        let interval =
-            run(&format!("anvil (--block-time {anvil_block_time})"), &Anvil::start(Some(&anvil_block_time), &[]).addr);
+        let interval = run(
+            &format!("anvil (--block-time {anvil_block_time})"),
+            &Anvil::start(Some(&anvil_block_time), &[]).addr,
+        );
         let dir = tempfile::tempdir().unwrap();
         let node = NodeProc::start(dir.path(), &["--sequencer.block-time", &node_block_time]);
         let temporis = run(&format!("temporis ({block_ms}ms blocks)"), &node.addr);

@@ -6,6 +6,7 @@ mod anvil_diff;
 mod bench;
 mod errors;
 mod output;
+mod reads;
 mod restart;
 mod tools;
 mod viem;
