@@ -12,9 +12,10 @@
 //! the state lock (state, undo, head) always belong together: with *undo* set, the committed
 //! state at the head is the state with the undo values put back.
 //!
-//! - Account and storage reads at the head ([`Node::with_head_view`]: `eth_getBalance`,
+//! - Account and storage reads ([`Node::with_view_at`]: `eth_getBalance`,
 //!   `eth_getTransactionCount`, `eth_getCode`, `eth_getStorageAt`) take the state lock only and
-//!   look through *undo*: they wait for a block's execution, not for its commit.
+//!   look through *undo*: they wait for a block's execution, not for its commit. At a past block
+//!   they look through the stored undo logs of the blocks after it as well.
 //! - Everything that runs on the whole state (calls, gas estimates, proofs, traces, the pool's
 //!   checks: [`Node::with_state`], [`Node::with_state_mut`]) takes the gate for reading first, and
 //!   so waits for the whole block, as before.
@@ -108,6 +109,10 @@ pub enum SubmitError {
     Pool(#[from] PoolError),
 }
 
+/// How far behind the head [`Node::with_view_at`] reads (each block back is one undo log to
+/// read and merge).
+pub const MAX_HISTORY_BLOCKS: u64 = 10_000;
+
 /// The model store's directory under the datadir.
 pub const MODELS_DIR: &str = "models";
 
@@ -120,8 +125,8 @@ pub struct Head {
     pub hash: B256,
 }
 
-/// The committed accounts and storage at the head (see [`Node::with_head_view`]): the head
-/// state, seen through the values a block being committed replaced.
+/// Committed accounts and storage (see [`Node::with_view_at`]): the head state, seen through
+/// the values later blocks (and a block being committed) replaced.
 #[derive(Debug, Clone, Copy)]
 pub struct HeadView<'a> {
     state: &'a State,
@@ -353,7 +358,7 @@ impl Node {
                     l1_origin: None,
                 };
                 let output = block_output(&mut state, &block, None);
-                store.commit_block(&block, &output, &[("genesis", genesis_json.as_bytes())])?;
+                store.commit_block(&block, &output, None, &[("genesis", genesis_json.as_bytes())])?;
                 tracing::info!(target: "sequencer::node", hash = %block.hash, chain_id, "created genesis");
                 Head { header: block.header, hash: block.hash }
             }
@@ -607,14 +612,58 @@ impl Node {
         self.inner.head.read().expect("head lock").clone()
     }
 
-    /// Runs `f` on the committed accounts and storage at the head, and the head. Unlike
-    /// [`Node::with_state`] this does not wait for the block being committed, only for one
-    /// being executed.
-    pub fn with_head_view<R>(&self, f: impl FnOnce(&HeadView<'_>, &Head) -> R) -> R {
+    /// Runs `f` on the committed accounts and storage at block `at` (the head if none), and the
+    /// head. Unlike [`Node::with_state`] this does not wait for a block's commit, only for its
+    /// execution. At a past block: the head state seen through the undo logs of the blocks
+    /// after `at`, merged so that each key takes the value the earliest of them replaced (the
+    /// value it had at `at`). None if `at` is past the head. Costs O(keys the later blocks wrote); at most
+    /// [`MAX_HISTORY_BLOCKS`] behind the head.
+    pub fn with_view_at<R>(
+        &self,
+        at: Option<u64>,
+        f: impl FnOnce(&HeadView<'_>, &Head) -> R,
+    ) -> Result<Option<R>> {
         let state = self.inner.state.read().expect("state lock");
         let undo = self.inner.undo.read().expect("undo lock");
         let head = self.inner.head.read().expect("head lock");
-        f(&HeadView { state: &state, undo: undo.as_ref() }, &head)
+        let head_number = head.header.number;
+        let at = at.unwrap_or(head_number);
+        if at > head_number {
+            return Ok(None);
+        }
+        if at == head_number {
+            return Ok(Some(f(&HeadView { state: &state, undo: undo.as_ref() }, &head)));
+        }
+        if head_number - at > MAX_HISTORY_BLOCKS {
+            return Err(SequencerError::HistoricalState(format!(
+                "block {at} is more than {MAX_HISTORY_BLOCKS} blocks behind the head {head_number}"
+            )));
+        }
+        // Lowest block first: the first log to name a key holds its value at `at`; the block
+        // being committed (if any) comes last, above the head.
+        let mut merged = PreState::default();
+        let logs = self.inner.store.undo_logs(at + 1, head_number).map_err(|e| match e {
+            SequencerError::Store(m) => SequencerError::HistoricalState(format!("block {at}: {m}")),
+            e => e,
+        })?;
+        let mut merge = |log: &PreState| {
+            for (address, view) in &log.accounts {
+                merged.accounts.entry(*address).or_insert(*view);
+            }
+            for (address, slots) in &log.storage {
+                let into = merged.storage.entry(*address).or_default();
+                for (slot, value) in slots {
+                    into.entry(*slot).or_insert(*value);
+                }
+            }
+        };
+        for bytes in &logs {
+            merge(&crate::snapshot::decode_pre_state(bytes)?);
+        }
+        if let Some(pending) = undo.as_ref() {
+            merge(pending);
+        }
+        Ok(Some(f(&HeadView { state: &state, undo: Some(&merged) }, &head)))
     }
 
     /// Runs `f` on the head state and the head it belongs to.
@@ -854,14 +903,16 @@ impl Node {
         let meta: Vec<(&str, &[u8])> = snapshot.iter().map(|s| ("snapshot", s.as_slice())).collect();
         // The commit waits for the disk: head views read through the undo values meanwhile
         // (the gate keeps whole-state readers out until the head moves).
-        *inner.undo.write().expect("undo lock") = Some(state.take_pre_state());
+        let pre = state.take_pre_state();
+        let undo_log = crate::snapshot::encode_pre_state(&pre);
+        *inner.undo.write().expect("undo lock") = Some(pre);
         drop(state);
         // Chunks and verdicts the block wrote reach the disk before the block that needs them.
         let committed = inner
             .models
             .sync()
             .map_err(|e| SequencerError::Store(format!("model store: {e}")))
-            .and_then(|()| inner.store.commit_block(&block, &output, &meta));
+            .and_then(|()| inner.store.commit_block(&block, &output, Some(&undo_log), &meta));
         let mut state = inner.state.write().expect("state lock");
         let undo = inner.undo.write().expect("undo lock").take();
         if let Err(e) = committed {

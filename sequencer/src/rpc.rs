@@ -110,6 +110,34 @@ fn resolve_number(head: &Head, tag: BlockNumberOrTag) -> Option<u64> {
     }
 }
 
+/// The block an account or storage read names: its number, or none for the head (`latest`,
+/// `pending`, `safe`, `finalized`, resolved under the state lock).
+fn state_block(node: &Node, block: Option<BlockId>) -> Result<Option<u64>, ErrorObjectOwned> {
+    match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
+        BlockId::Number(BlockNumberOrTag::Number(n)) => Ok(Some(n)),
+        BlockId::Number(BlockNumberOrTag::Earliest) => Ok(Some(0)),
+        BlockId::Number(_) => Ok(None),
+        BlockId::Hash(h) => node
+            .store()
+            .number_of(&h.block_hash)
+            .map_err(internal)?
+            .map(Some)
+            .ok_or_else(|| server_err("header not found")),
+    }
+}
+
+/// Runs `f` on the accounts and storage at `block` (any stored block, see
+/// [`Node::with_view_at`]).
+fn view_at(
+    node: &Node,
+    block: Option<BlockId>,
+    f: impl FnOnce(&crate::node::HeadView<'_>) -> RpcResult,
+) -> RpcResult {
+    node.with_view_at(state_block(node, block)?, |view, _| f(view))
+        .map_err(server_err)?
+        .unwrap_or_else(|| Err(server_err("header not found")))
+}
+
 /// Checks that `block` names the head (or pending): only the head state is kept.
 fn check_state_block(node: &Node, head: &Head, block: Option<BlockId>) -> Result<(), ErrorObjectOwned> {
     let number = match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
@@ -559,37 +587,25 @@ pub fn module(node: Node) -> RpcModule<Node> {
 
     method!("eth_getBalance", |p, n| {
         let (address, block) = address_and_block(&p)?;
-        n.with_head_view(|view, head| {
-            check_state_block(n, head, block)?;
-            to_value(view.account(&address).map_or(U256::ZERO, |a| a.balance))
-        })
+        view_at(n, block, |view| to_value(view.account(&address).map_or(U256::ZERO, |a| a.balance)))
     });
     method!("eth_getTransactionCount", |p, n| {
         let (address, block) = address_and_block(&p)?;
         if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
             return to_value(U64::from(n.pending_nonce(&address)));
         }
-        n.with_head_view(|view, head| {
-            check_state_block(n, head, block)?;
-            to_value(U64::from(view.account(&address).map_or(0, |a| a.nonce)))
-        })
+        view_at(n, block, |view| to_value(U64::from(view.account(&address).map_or(0, |a| a.nonce))))
     });
     method!("eth_getCode", |p, n| {
         let (address, block) = address_and_block(&p)?;
-        n.with_head_view(|view, head| {
-            check_state_block(n, head, block)?;
-            to_value(view.code(&address))
-        })
+        view_at(n, block, |view| to_value(view.code(&address)))
     });
     method!("eth_getStorageAt", |p, n| {
         let mut seq = p.sequence();
         let address: Address = seq.next()?;
         let slot: U256 = seq.next()?;
         let block: Option<BlockId> = seq.optional_next()?;
-        n.with_head_view(|view, head| {
-            check_state_block(n, head, block)?;
-            to_value(B256::from(view.storage(&address, slot)))
-        })
+        view_at(n, block, |view| to_value(B256::from(view.storage(&address, slot))))
     });
 
     blocking!("eth_getProof", |p, n| {
