@@ -16,9 +16,11 @@
 //!   `eth_getTransactionCount`, `eth_getCode`, `eth_getStorageAt`) take the state lock only and
 //!   look through *undo*: they wait for a block's execution, not for its commit. At a past block
 //!   they look through the stored undo logs of the blocks after it as well.
-//! - Everything that runs on the whole state (calls, gas estimates, proofs, traces, the pool's
-//!   checks: [`Node::with_state`], [`Node::with_state_mut`]) takes the gate for reading first, and
-//!   so waits for the whole block, as before.
+//!   The pool's checks of a new transaction (nonce, balance) and the pending nonce read the
+//!   same committed view.
+//! - Everything that runs on the whole state (calls, gas estimates, proofs, traces:
+//!   [`Node::with_state`], [`Node::with_state_mut`]) takes the gate for reading first, and so
+//!   waits for the whole block, as before.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -729,9 +731,12 @@ impl Node {
 
     /// The next nonce of `address`, counting its pending pool transactions.
     pub fn pending_nonce(&self, address: &Address) -> u64 {
-        let _gate = self.inner.gate.read().expect("gate lock");
+        // The committed nonce (not waiting for a block's commit): the pool still holds the
+        // transactions of a block being committed, so the pending run counts them.
         let state = self.inner.state.read().expect("state lock");
-        let nonce = state.account(address).map_or(0, |a| a.nonce);
+        let undo = self.inner.undo.read().expect("undo lock");
+        let view = HeadView { state: &state, undo: undo.as_ref() };
+        let nonce = view.account(address).map_or(0, |a| a.nonce);
         self.inner.pool.lock().expect("pool lock").pending_nonce(address, nonce)
     }
 
@@ -793,9 +798,13 @@ impl Node {
         if gas < intrinsic.initial_total_gas().max(intrinsic.floor_gas) {
             return Err(SubmitError::IntrinsicGas);
         }
-        let _gate = self.inner.gate.read().expect("gate lock");
+        // Checked against the committed head state, without waiting for a block's commit: a
+        // transaction pooled meanwhile is pruned with the others of its sender once the block
+        // is the head, if the block took its nonce.
         let state = self.inner.state.read().expect("state lock");
-        let (balance, nonce) = state.account(&sender).map_or((U256::ZERO, 0), |a| (a.balance, a.nonce));
+        let undo = self.inner.undo.read().expect("undo lock");
+        let view = HeadView { state: &state, undo: undo.as_ref() };
+        let (balance, nonce) = view.account(&sender).map_or((U256::ZERO, 0), |a| (a.balance, a.nonce));
         let tx_nonce = recovered.nonce();
         if tx_nonce < nonce {
             if self.tx_location(&hash).ok().flatten().is_some() {
@@ -810,6 +819,7 @@ impl Node {
         let mut pool = self.inner.pool.lock().expect("pool lock");
         let replaced = pool.insert(PoolTx::new(recovered))?;
         drop(pool);
+        drop(undo);
         drop(state);
         tracing::debug!(target: "sequencer::pool", %hash, %sender, nonce = tx_nonce, ?replaced, "transaction pooled");
         let _ = self.inner.pending_txs.send(hash);
