@@ -212,8 +212,14 @@ fn corpus_txs(corpus: Corpus, contract: Option<Address>, nonces: &[u64], n: usiz
         .collect()
 }
 
+/// How long a sender waits for its next receipt before it reports the run as stalled (anvil
+/// automining has been seen to leave a transaction out and queue its sender's later ones).
+const STALL: Duration = Duration::from_secs(30);
+
 struct Figures {
     txs: usize,
+    /// Transactions sent whose receipt never came (the run stalled).
+    missing: usize,
     gas: u64,
     elapsed: Duration,
     latencies: Vec<Duration>,
@@ -253,6 +259,10 @@ fn run_load(addr: &str, batches: Vec<Vec<Bytes>>) -> Figures {
                     let Some((hash, sent)) = in_flight.front().cloned() else { break };
                     let r = conn.call("eth_getTransactionReceipt", &json!([hash]));
                     if r.is_null() {
+                        if sent.elapsed() > STALL {
+                            eprintln!("no receipt for {hash} after {STALL:?}: this run stalled");
+                            return (latencies, gas, in_flight.len() + next.len());
+                        }
                         std::thread::sleep(Duration::from_millis(5));
                         continue;
                     }
@@ -268,23 +278,29 @@ fn run_load(addr: &str, batches: Vec<Vec<Bytes>>) -> Figures {
                         in_flight.pop_front();
                     }
                 }
-                (latencies, gas)
+                (latencies, gas, 0)
             })
         })
         .collect();
     let mut latencies = Vec::new();
     let mut gas = 0;
+    let mut missing = 0;
     for t in threads {
-        let (l, g) = t.join().unwrap();
+        let (l, g, m) = t.join().unwrap();
         latencies.extend(l);
         gas += g;
+        missing += m;
     }
     let elapsed = start.elapsed();
     latencies.sort_unstable();
-    Figures { txs: latencies.len(), gas, elapsed, latencies }
+    Figures { txs: latencies.len(), missing, gas, elapsed, latencies }
 }
 
 fn print(corpus: Corpus, target: &str, f: &Figures) {
+    if f.missing > 0 {
+        println!("{:<17} {target:<26} STALLED: {} receipts, {} never came", corpus.name(), f.txs, f.missing);
+        return;
+    }
     let pct = |p: f64| f.latencies[((f.latencies.len() as f64 - 1.0) * p) as usize];
     println!(
         "{:<17} {target:<26} txs={:>6} time={:>8.2?} {:>7.0} tx/s {:>7.1} Mgas/s  p50={:>8.2?} p99={:>8.2?}",
@@ -313,7 +329,7 @@ fn bench_send_to_receipt_vs_anvil() {
             let (contract, nonces) = setup(addr, corpus, &code);
             let f = run_load(addr, corpus_txs(corpus, contract, &nonces, n));
             print(corpus, target, &f);
-            f.tx_per_s()
+            (f.missing == 0).then(|| f.tx_per_s())
         };
         let automine = run("anvil (automine)", &Anvil::start(None, &[]).addr);
         let interval = run(
@@ -323,12 +339,18 @@ fn bench_send_to_receipt_vs_anvil() {
         let dir = tempfile::tempdir().unwrap();
         let node = NodeProc::start(dir.path(), &["--sequencer.block-time", &node_block_time]);
         let temporis = run(&format!("temporis ({block_ms}ms blocks)"), &node.addr);
-        ratios.push((corpus, temporis / automine, temporis / interval));
+        ratios.push((corpus, temporis, automine, interval));
     }
-    for (corpus, automine, interval) in ratios {
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}×", a / b),
+        _ => "n/a (stalled)".to_owned(),
+    };
+    for (corpus, temporis, automine, interval) in ratios {
         println!(
-            "{:<17} temporis tx/s ÷ anvil: {automine:.2}× automine, {interval:.2}× --block-time {anvil_block_time}",
-            corpus.name()
+            "{:<17} temporis tx/s ÷ anvil: {} automine, {} --block-time {anvil_block_time}",
+            corpus.name(),
+            ratio(temporis, automine),
+            ratio(temporis, interval)
         );
     }
 }
