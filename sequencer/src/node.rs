@@ -270,6 +270,20 @@ pub(crate) fn block_input(header: &Header) -> BlockInput {
     }
 }
 
+/// Merges the undo log `log` of a later block into `into` (the logs of earlier blocks): a key
+/// keeps the value of the first log that names it.
+fn merge_first(into: &mut PreState, log: &PreState) {
+    for (address, view) in &log.accounts {
+        into.accounts.entry(*address).or_insert(*view);
+    }
+    for (address, slots) in &log.storage {
+        let into = into.storage.entry(*address).or_default();
+        for (slot, value) in slots {
+            into.entry(*slot).or_insert(*value);
+        }
+    }
+}
+
 /// `block`'s rollup ref with its sequence number.
 fn ref_with(block: &StoredBlock, sequence_number: u64) -> L2BlockRef {
     L2BlockRef {
@@ -625,6 +639,39 @@ impl Node {
         at: Option<u64>,
         f: impl FnOnce(&HeadView<'_>, &Head) -> R,
     ) -> Result<Option<R>> {
+        let historical = |at: u64, head_number: u64| -> Result<()> {
+            if head_number.saturating_sub(at) > MAX_HISTORY_BLOCKS {
+                return Err(SequencerError::HistoricalState(format!(
+                    "block {at} is more than {MAX_HISTORY_BLOCKS} blocks behind the head {head_number}"
+                )));
+            }
+            Ok(())
+        };
+        let load = |from: u64, to: u64, into: &mut PreState| -> Result<()> {
+            let logs = self.inner.store.undo_logs(from, to).map_err(|e| match e {
+                SequencerError::Store(m) => {
+                    SequencerError::HistoricalState(format!("block {}: {m}", from - 1))
+                }
+                e => e,
+            })?;
+            for bytes in &logs {
+                merge_first(into, &crate::snapshot::decode_pre_state(bytes)?);
+            }
+            Ok(())
+        };
+        // Committed undo logs never change: the bulk of them is read and merged before taking
+        // the state lock, so that a deep read does not hold up block production. Lowest block
+        // first: the first log to name a key holds its value at `at`.
+        let mut merged = PreState::default();
+        let mut loaded = None;
+        if let Some(at) = at {
+            let head_number = self.inner.head.read().expect("head lock").header.number;
+            if at < head_number {
+                historical(at, head_number)?;
+                load(at + 1, head_number, &mut merged)?;
+                loaded = Some(head_number);
+            }
+        }
         let state = self.inner.state.read().expect("state lock");
         let undo = self.inner.undo.read().expect("undo lock");
         let head = self.inner.head.read().expect("head lock");
@@ -636,34 +683,20 @@ impl Node {
         if at == head_number {
             return Ok(Some(f(&HeadView { state: &state, undo: undo.as_ref() }, &head)));
         }
-        if head_number - at > MAX_HISTORY_BLOCKS {
-            return Err(SequencerError::HistoricalState(format!(
-                "block {at} is more than {MAX_HISTORY_BLOCKS} blocks behind the head {head_number}"
-            )));
+        historical(at, head_number)?;
+        // The blocks that became the head meanwhile, then the one being committed (if any),
+        // which is above the head.
+        if loaded.is_some_and(|n| n > head_number) {
+            // The head went back (never, today: a sequencer does not reorg): start over.
+            merged = PreState::default();
+            loaded = None;
         }
-        // Lowest block first: the first log to name a key holds its value at `at`; the block
-        // being committed (if any) comes last, above the head.
-        let mut merged = PreState::default();
-        let logs = self.inner.store.undo_logs(at + 1, head_number).map_err(|e| match e {
-            SequencerError::Store(m) => SequencerError::HistoricalState(format!("block {at}: {m}")),
-            e => e,
-        })?;
-        let mut merge = |log: &PreState| {
-            for (address, view) in &log.accounts {
-                merged.accounts.entry(*address).or_insert(*view);
-            }
-            for (address, slots) in &log.storage {
-                let into = merged.storage.entry(*address).or_default();
-                for (slot, value) in slots {
-                    into.entry(*slot).or_insert(*value);
-                }
-            }
-        };
-        for bytes in &logs {
-            merge(&crate::snapshot::decode_pre_state(bytes)?);
+        let from = loaded.unwrap_or(at) + 1;
+        if from <= head_number {
+            load(from, head_number, &mut merged)?;
         }
         if let Some(pending) = undo.as_ref() {
-            merge(pending);
+            merge_first(&mut merged, pending);
         }
         Ok(Some(f(&HeadView { state: &state, undo: Some(&merged) }, &head)))
     }
