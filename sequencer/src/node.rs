@@ -1033,3 +1033,79 @@ impl Node {
         self.with_pool(|p| p.get(hash).map(|t| t.tx.inner().encoded_2718().into()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::rollup::L1BlockRef;
+
+    fn dev_node(dir: &std::path::Path) -> Node {
+        let cli =
+            crate::Cli::try_parse_from(["temporis-sequencer", "--dev", "--datadir", dir.to_str().unwrap()])
+                .unwrap();
+        Node::open(Config::from_cli(&cli).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn sync_status_heads_keep_their_order_and_outputs_cover_every_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = dev_node(dir.path());
+        for _ in 0..3 {
+            node.produce_block().unwrap();
+        }
+        let status = node.sync_status().unwrap();
+        assert_eq!(status.unsafe_l2.number, 3);
+        assert_eq!((status.safe_l2.number, status.finalized_l2.number), (0, 0));
+        assert_eq!(status.safe_l2.hash, node.block(0).unwrap().unwrap().hash);
+
+        assert!(node.set_safe_l2(4).unwrap_err().to_string().contains("past the chain head"));
+        assert_eq!(node.set_safe_l2(2).unwrap().number, 2);
+        assert!(node.set_finalized_l2(3).unwrap_err().to_string().contains("past the safe head 2"));
+        assert_eq!(node.set_finalized_l2(1).unwrap().number, 1);
+        assert!(node.set_safe_l2(0).unwrap_err().to_string().contains("behind the finalized head 1"));
+        let l1 = L1BlockRef {
+            hash: B256::repeat_byte(1),
+            number: 9,
+            parent_hash: B256::repeat_byte(2),
+            timestamp: 90,
+        };
+        node.set_l1_heads(L1Heads { current: l1, head: l1, safe: l1, finalized: l1 });
+        let status = node.sync_status().unwrap();
+        assert_eq!((status.safe_l2.number, status.finalized_l2.number), (2, 1));
+        assert_eq!((status.pending_safe_l2, status.local_safe_l2), (status.safe_l2, status.safe_l2));
+        assert_eq!(status.cross_unsafe_l2, status.unsafe_l2);
+        assert_eq!((status.head_l1, status.current_l1_finalized), (l1, l1));
+
+        for n in 0..=3 {
+            let out = node.output_at(n).unwrap().unwrap();
+            let block = node.block(n).unwrap().unwrap();
+            assert_eq!(out.block_ref.hash, block.hash);
+            assert_eq!(out.block_ref.sequence_number, n, "standalone: every block in the genesis epoch");
+            assert_eq!(out.state_root, block.header.state_root);
+            // The dev genesis has no message passer: its storage root is the empty root.
+            assert_eq!(out.message_passer_storage_root, alloy_trie::EMPTY_ROOT_HASH);
+        }
+        assert!(node.output_at(4).unwrap().is_none());
+
+        // With L1 origins: the sequence number restarts at each new origin.
+        let origin = |n: u64| crate::store::L1Origin {
+            number: n,
+            hash: B256::repeat_byte(n as u8),
+            timestamp: n * 12,
+        };
+        for o in [7, 7, 8, 8, 8] {
+            node.set_l1_origin(Some(origin(o)));
+            node.produce_block().unwrap();
+        }
+        let seqs: Vec<(u64, u64)> = (4..=8)
+            .map(|n| {
+                let r = node.l2_block_ref(n).unwrap().unwrap();
+                (r.l1_origin.number, r.sequence_number)
+            })
+            .collect();
+        assert_eq!(seqs, [(7, 0), (7, 1), (8, 0), (8, 1), (8, 2)]);
+        assert_eq!(node.l2_block_ref(4).unwrap().unwrap().l1_origin.hash, B256::repeat_byte(7));
+    }
+}
