@@ -75,6 +75,68 @@ impl Account {
     }
 }
 
+/// What a run of writes replaced: each account's and storage slot's value before its first
+/// write since [`State::record_pre_state`] (an undo log: the pre-state is the state with these
+/// values put back). Code is content-addressed and never dropped, so the pre-state's code hashes
+/// still resolve; recent block hashes are not recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreState {
+    /// Accounts as they were (`None`: the account did not exist).
+    pub accounts: AddressMap<Option<AccountView>>,
+    /// Storage slots as they were (zero: unset), per account.
+    pub storage: AddressMap<HashMap<U256, U256>>,
+}
+
+impl PreState {
+    /// The account `address` before the writes, if the writes touched it (`Some(None)`: it did
+    /// not exist).
+    pub fn account(&self, address: &Address) -> Option<Option<AccountView>> {
+        self.accounts.get(address).copied()
+    }
+
+    /// Storage `slot` of `address` before the writes, if the writes touched it (or the account
+    /// did not exist then, when every slot was zero).
+    pub fn storage(&self, address: &Address, slot: U256) -> Option<U256> {
+        if let Some(value) = self.storage.get(address).and_then(|slots| slots.get(&slot)) {
+            return Some(*value);
+        }
+        matches!(self.accounts.get(address), Some(None)).then_some(U256::ZERO)
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.storage.is_empty()
+    }
+}
+
+/// Records `address`'s value in `pre` unless an earlier write did.
+fn note_account(pre: &mut Option<PreState>, accounts: &AddressMap<Account>, address: Address) {
+    if let Some(pre) = pre {
+        pre.accounts.entry(address).or_insert_with(|| accounts.get(&address).map(|a| a.view));
+    }
+}
+
+/// Records storage `slot` of `address` in `pre` unless an earlier write did.
+fn note_slot(pre: &mut Option<PreState>, accounts: &AddressMap<Account>, address: Address, slot: U256) {
+    if let Some(pre) = pre {
+        pre.storage.entry(address).or_default().entry(slot).or_insert_with(|| {
+            accounts.get(&address).and_then(|a| a.storage.get(&slot).copied()).unwrap_or_default()
+        });
+    }
+}
+
+/// Records every slot of `address` (its storage is about to be dropped whole).
+fn note_all_slots(pre: &mut Option<PreState>, accounts: &AddressMap<Account>, address: Address) {
+    if pre.is_none() {
+        return;
+    }
+    if let Some(account) = accounts.get(&address) {
+        for slot in account.storage.keys() {
+            note_slot(pre, accounts, address, *slot);
+        }
+    }
+}
+
 /// The world state: accounts, storage, code and recent block hashes, with incremental tries.
 ///
 /// It is the `revm` database of the STF (`&mut State` implements [`Database`] and
@@ -87,12 +149,52 @@ pub struct State {
     account_trie: Trie,
     /// Accounts changed since the account trie was last brought up to date.
     dirty: AddressSet,
+    /// The values replaced since [`State::record_pre_state`], while recording.
+    pre: Option<PreState>,
 }
 
 impl State {
     /// An empty state (its root is the empty trie root).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Starts recording the values that writes replace (dropping any recording in progress);
+    /// [`State::take_pre_state`] hands them out. A block's recording is its undo log.
+    pub fn record_pre_state(&mut self) {
+        self.pre = Some(PreState::default());
+    }
+
+    /// Stops recording and returns what the writes since [`State::record_pre_state`] replaced
+    /// (empty if nothing was recording).
+    pub fn take_pre_state(&mut self) -> PreState {
+        self.pre.take().unwrap_or_default()
+    }
+
+    /// Puts back the values `pre` records: after a block's writes were recorded into `pre`,
+    /// this turns its post-state into its pre-state (the tries follow at the next root).
+    pub fn apply_pre_state(&mut self, pre: &PreState) {
+        for (address, view) in &pre.accounts {
+            match view {
+                None => {
+                    self.accounts.remove(address);
+                }
+                Some(view) => {
+                    let account =
+                        self.accounts.entry(*address).or_insert_with(|| Account::new(address, *view));
+                    account.view = *view;
+                }
+            }
+            self.dirty.insert(*address);
+        }
+        for (address, slots) in &pre.storage {
+            // A slot of an account that did not exist before is zero there: gone with it.
+            let Some(account) = self.accounts.get_mut(address) else { continue };
+            for (slot, value) in slots {
+                account.set_slot(*slot, *value);
+            }
+            self.dirty.insert(*address);
+        }
     }
 
     /// A state holding a geth-style genesis `alloc` (address → balance, nonce, code, storage).
@@ -144,8 +246,11 @@ impl State {
             self.codes.insert(hash, bytecode);
             hash
         };
+        note_account(&mut self.pre, &self.accounts, address);
+        note_all_slots(&mut self.pre, &self.accounts, address);
         let mut account = Account::new(&address, AccountView { balance, nonce, code_hash });
         for (slot, value) in storage {
+            note_slot(&mut self.pre, &self.accounts, address, slot);
             account.set_slot(slot, value);
         }
         self.accounts.insert(address, account);
@@ -155,6 +260,7 @@ impl State {
     /// Sets the balance of `address`, creating the account if needed (deposits mint this way).
     pub fn set_balance(&mut self, address: Address, balance: U256) {
         let empty = AccountView { balance: U256::ZERO, nonce: 0, code_hash: KECCAK256_EMPTY };
+        note_account(&mut self.pre, &self.accounts, address);
         self.accounts.entry(address).or_insert_with(|| Account::new(&address, empty)).view.balance = balance;
         self.dirty.insert(address);
     }
@@ -170,7 +276,11 @@ impl State {
     /// Sets storage `slot` of the existing account `address` (zero clears it); returns whether
     /// the account exists.
     pub fn set_storage(&mut self, address: Address, slot: U256, value: U256) -> bool {
-        let Some(account) = self.accounts.get_mut(&address) else { return false };
+        if !self.accounts.contains_key(&address) {
+            return false;
+        }
+        note_slot(&mut self.pre, &self.accounts, address, slot);
+        let account = self.accounts.get_mut(&address).expect("checked above");
         account.set_slot(slot, value);
         self.dirty.insert(address);
         true
@@ -178,6 +288,10 @@ impl State {
 
     /// Deletes an account with its storage; returns whether it existed.
     pub fn remove_account(&mut self, address: &Address) -> bool {
+        if self.accounts.contains_key(address) {
+            note_account(&mut self.pre, &self.accounts, *address);
+            note_all_slots(&mut self.pre, &self.accounts, *address);
+        }
         let existed = self.accounts.remove(address).is_some();
         if existed {
             self.dirty.insert(*address);
@@ -286,6 +400,10 @@ impl State {
         // EIP-161: an empty account that a transaction touched is deleted; so is a destroyed
         // one (since Cancun only an account created in the same transaction can be).
         if account.is_selfdestructed() || account.is_empty() {
+            if self.accounts.contains_key(&address) {
+                note_account(&mut self.pre, &self.accounts, address);
+                note_all_slots(&mut self.pre, &self.accounts, address);
+            }
             if self.accounts.remove(&address).is_some() {
                 self.dirty.insert(address);
             }
@@ -299,6 +417,17 @@ impl State {
             self.codes.entry(code_hash).or_insert(code);
         }
         let view = AccountView { balance, nonce, code_hash };
+        note_account(&mut self.pre, &self.accounts, address);
+        if created {
+            note_all_slots(&mut self.pre, &self.accounts, address);
+        }
+        if self.pre.is_some() {
+            for (slot, value) in &account.storage {
+                if value.is_changed() {
+                    note_slot(&mut self.pre, &self.accounts, address, *slot);
+                }
+            }
+        }
         let entry = self.accounts.entry(address).or_insert_with(|| Account::new(&address, view));
         if created {
             // A fresh contract starts from empty storage, whatever lived at the address.
@@ -366,5 +495,68 @@ impl DatabaseCommit for State {
         for (address, account) in changes {
             self.apply(address, account);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_pre_state_puts_every_kind_of_write_back() {
+        let (a, b, c, d) = (
+            Address::repeat_byte(1),
+            Address::repeat_byte(2),
+            Address::repeat_byte(3),
+            Address::repeat_byte(4),
+        );
+        let mut state = State::new();
+        state.insert_account(a, U256::from(10), 1, Bytes::new(), [(U256::from(1), U256::from(11))]);
+        state.insert_account(
+            b,
+            U256::from(20),
+            2,
+            Bytes::from_static(&[0x60, 0x00]),
+            [(U256::from(2), U256::from(22)), (U256::from(3), U256::from(33))],
+        );
+        state.insert_account(c, U256::from(30), 3, Bytes::new(), []);
+        let root = state.state_root();
+        let before = state.clone();
+
+        state.record_pre_state();
+        state.set_balance(a, U256::from(99));
+        state.set_storage(a, U256::from(1), U256::ZERO);
+        state.set_storage(a, U256::from(5), U256::from(55));
+        state.set_storage(a, U256::from(5), U256::from(56));
+        state.remove_account(&b);
+        state.insert_account(c, U256::from(31), 4, Bytes::new(), [(U256::from(7), U256::from(77))]);
+        state.set_balance(d, U256::from(40));
+        state.set_storage(d, U256::from(8), U256::from(88));
+        let pre = state.take_pre_state();
+        assert_ne!(state.state_root(), root);
+
+        assert_eq!(pre.account(&a), Some(before.account(&a)));
+        assert_eq!(pre.account(&d), Some(None));
+        assert_eq!(pre.account(&Address::repeat_byte(9)), None);
+        assert_eq!(pre.storage(&a, U256::from(1)), Some(U256::from(11)));
+        assert_eq!(pre.storage(&a, U256::from(5)), Some(U256::ZERO), "the first write's pre-value is kept");
+        assert_eq!(
+            pre.storage(&b, U256::from(3)),
+            Some(U256::from(33)),
+            "a removed account's slots are kept"
+        );
+        assert_eq!(pre.storage(&d, U256::from(123)), Some(U256::ZERO), "an account that did not exist");
+        assert_eq!(pre.storage(&c, U256::from(1)), None);
+
+        let mut undone = state.clone();
+        undone.apply_pre_state(&pre);
+        assert_eq!(undone.state_root(), root);
+        assert_eq!(undone.state_root_from_scratch(), root);
+        for x in [a, b, c, d] {
+            assert_eq!(undone.account(&x), before.account(&x));
+        }
+        // Not recording: nothing is kept.
+        state.set_balance(a, U256::from(1));
+        assert!(state.take_pre_state().is_empty());
     }
 }

@@ -19,6 +19,12 @@ pub enum SequencerError {
     /// not decode).
     #[error("L1 input: {0}")]
     L1(String),
+    /// A safe or finalized head the pipeline set does not fit the chain.
+    #[error("sync status: {0}")]
+    SyncStatus(String),
+    /// State at a past block that the node cannot rebuild.
+    #[error("historical state unavailable: {0}")]
+    HistoricalState(String),
     /// Block execution failed (a bug, not the input's fault: invalid transactions are skipped).
     #[error("execution: {0}")]
     Execution(String),

@@ -8,6 +8,7 @@ pub mod mempool;
 pub mod metrics;
 pub mod node;
 pub mod proof;
+pub mod rollup;
 pub mod rpc;
 pub mod snapshot;
 pub mod store;

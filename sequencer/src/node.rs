@@ -1,8 +1,26 @@
 //! The node: the head state, the chain store, the mempool and the block producer.
 //!
-//! Locks are always taken in the order state → head → pool, so the producer (which holds the
-//! state for writing while it builds, stores and publishes a block) and RPC readers never
-//! deadlock, and a reader holding the state lock sees a state and a head that belong together.
+//! Locks are always taken in the order gate → state → undo → head → pool, so the producer and
+//! RPC readers never deadlock.
+//!
+//! The invariant: **no reader sees state of a block that is not committed**. The producer holds
+//! the *gate* for writing through a whole block, from picking its transactions to advancing the
+//! head. It holds the *state* lock for writing only while it executes the block (the state
+//! becomes the block's post-state), then leaves in *undo* the values the block replaced and
+//! releases the state lock for the durable commit (the fsyncs); once the commit returned it
+//! takes the state lock again, briefly, to advance the head and clear *undo* together. So under
+//! the state lock (state, undo, head) always belong together: with *undo* set, the committed
+//! state at the head is the state with the undo values put back.
+//!
+//! - Account and storage reads ([`Node::with_view_at`]: `eth_getBalance`,
+//!   `eth_getTransactionCount`, `eth_getCode`, `eth_getStorageAt`) take the state lock only and
+//!   look through *undo*: they wait for a block's execution, not for its commit. At a past block
+//!   they look through the stored undo logs of the blocks after it as well.
+//!   The pool's checks of a new transaction (nonce, balance) and the pending nonce read the
+//!   same committed view.
+//! - Everything that runs on the whole state (calls, gas estimates, proofs, traces:
+//!   [`Node::with_state`], [`Node::with_state_mut`]) takes the gate for reading first, and so
+//!   waits for the whole block, as before.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -20,6 +38,7 @@ use op_alloy_consensus::OpTxEnvelope;
 use revm::context_interface::cfg::gas::calculate_initial_tx_gas_for_tx;
 use temporis_aivm::precompiles::model_precompiles;
 use temporis_aivm::precompiles::store::ModelStore;
+use temporis_aivm::state::{AccountView, PreState};
 use temporis_aivm::stf::{InvalidTxPolicy, tx_env};
 use temporis_aivm::{AivmPrecompileSet, BlockInput, ExecOptions, Executor, State};
 use temporis_protocol::chain::L1_BLOCK_PREDEPLOY;
@@ -31,6 +50,7 @@ use crate::genesis::{
     dev_genesis, genesis_block, parse_genesis, with_model_registry, with_rollup_predeploys,
 };
 use crate::mempool::{Mempool, PoolError, PoolTx};
+use crate::rollup::{BlockId, BlockOutput, L1Heads, L2BlockRef, OutputAtBlock, SyncStatus};
 use crate::store::{ChainStore, L1Origin, StoredBlock};
 use crate::{Result, SequencerError};
 
@@ -96,6 +116,10 @@ pub enum SubmitError {
     Pool(#[from] PoolError),
 }
 
+/// How far behind the head [`Node::with_view_at`] reads (each block back is one undo log to
+/// read and merge).
+pub const MAX_HISTORY_BLOCKS: u64 = 10_000;
+
 /// The model store's directory under the datadir.
 pub const MODELS_DIR: &str = "models";
 
@@ -106,6 +130,35 @@ pub struct Head {
     pub header: Header,
     /// Its hash.
     pub hash: B256,
+}
+
+/// Committed accounts and storage (see [`Node::with_view_at`]): the head state, seen through
+/// the values later blocks (and a block being committed) replaced.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadView<'a> {
+    state: &'a State,
+    undo: Option<&'a PreState>,
+}
+
+impl HeadView<'_> {
+    /// The account at `address`, if it exists.
+    pub fn account(&self, address: &Address) -> Option<AccountView> {
+        match self.undo.and_then(|u| u.account(address)) {
+            Some(before) => before,
+            None => self.state.account(address),
+        }
+    }
+
+    /// Storage `slot` of `address` (zero if unset).
+    pub fn storage(&self, address: &Address, slot: U256) -> U256 {
+        self.undo.and_then(|u| u.storage(address, slot)).unwrap_or_else(|| self.state.storage(address, slot))
+    }
+
+    /// The code of `address` (empty for none).
+    pub fn code(&self, address: &Address) -> Bytes {
+        // Code is kept by hash and never dropped: the committed account's hash resolves.
+        self.account(address).and_then(|a| self.state.code(&a.code_hash)).unwrap_or_default()
+    }
 }
 
 /// The newest blocks and their transactions' positions, kept in memory so that receipt and
@@ -224,13 +277,43 @@ struct Inner {
     precompiles: Arc<AivmPrecompileSet>,
     /// The model store behind the precompiles, synced before each block is committed.
     models: Arc<ModelStore>,
+    /// Held for writing by the producer through a whole block, for reading by whole-state
+    /// readers (see the module doc).
+    gate: RwLock<()>,
     state: RwLock<State>,
+    /// While a produced block is being committed: the values it replaced in `state`.
+    undo: RwLock<Option<PreState>>,
     head: RwLock<Head>,
     pool: Mutex<Mempool>,
     store: ChainStore,
     blocks: broadcast::Sender<Arc<StoredBlock>>,
     pending_txs: broadcast::Sender<B256>,
     stopped: AtomicBool,
+    /// What the pipeline reported of L1 and of the L2 safe and finalized heads.
+    sync: RwLock<SyncRefs>,
+}
+
+/// The parts of the [`SyncStatus`] the node does not know by itself.
+#[derive(Debug, Clone, Copy)]
+struct SyncRefs {
+    l1: L1Heads,
+    safe_l2: L2BlockRef,
+    finalized_l2: L2BlockRef,
+}
+
+/// The `L2ToL1MessagePasser`, whose storage root every output root commits to.
+const MESSAGE_PASSER: Address = temporis_protocol::chain::L2_TO_L1_MESSAGE_PASSER_PREDEPLOY;
+
+/// The output data of `block`, with `state` its post-state and `parent` its parent block with
+/// the parent's sequence number (none for genesis).
+fn block_output(state: &mut State, block: &StoredBlock, parent: Option<(&StoredBlock, u64)>) -> BlockOutput {
+    // Same L1 origin as the parent: the same epoch, one block further (standalone blocks all
+    // share "no origin", the genesis epoch, as op-node numbers blocks before any L1 origin moved).
+    let sequence_number = match parent {
+        Some((p, seq)) if p.l1_origin.map(|o| o.number) == block.l1_origin.map(|o| o.number) => seq + 1,
+        _ => 0,
+    };
+    BlockOutput { message_passer_storage_root: state.storage_root(&MESSAGE_PASSER), sequence_number }
 }
 
 /// The node (cheap to clone: a handle).
@@ -259,6 +342,48 @@ pub(crate) fn block_input(header: &Header) -> BlockInput {
         gas_limit: header.gas_limit,
         prevrandao: header.mix_hash,
         parent_hash: header.parent_hash,
+    }
+}
+
+/// Merges the undo log `log` of a later block into `into` (the logs of earlier blocks): a key
+/// keeps the value of the first log that names it.
+fn merge_first(into: &mut PreState, log: &PreState) {
+    for (address, view) in &log.accounts {
+        into.accounts.entry(*address).or_insert(*view);
+    }
+    for (address, slots) in &log.storage {
+        let into = into.storage.entry(*address).or_default();
+        for (slot, value) in slots {
+            into.entry(*slot).or_insert(*value);
+        }
+    }
+}
+
+/// `block`'s rollup ref with its sequence number.
+fn ref_with(block: &StoredBlock, sequence_number: u64) -> L2BlockRef {
+    L2BlockRef {
+        hash: block.hash,
+        number: block.header.number,
+        parent_hash: block.header.parent_hash,
+        timestamp: block.header.timestamp,
+        l1_origin: block
+            .l1_origin
+            .map_or_else(BlockId::default, |o| BlockId { hash: o.hash, number: o.number }),
+        sequence_number,
+    }
+}
+
+/// `block`'s rollup ref, its sequence number from `store`.
+fn block_ref_of(store: &ChainStore, block: &StoredBlock) -> Result<L2BlockRef> {
+    let sequence_number = store.block_output(block.header.number)?.map_or(0, |o| o.sequence_number);
+    Ok(ref_with(block, sequence_number))
+}
+
+/// The rollup ref of block `number` in `store`.
+fn l2_block_ref(store: &ChainStore, number: u64) -> Result<Option<L2BlockRef>> {
+    match store.block(number)? {
+        Some(block) => block_ref_of(store, &block).map(Some),
+        None => Ok(None),
     }
 }
 
@@ -325,7 +450,8 @@ impl Node {
                     receipts: vec![],
                     l1_origin: None,
                 };
-                store.commit_block(&block, &[("genesis", genesis_json.as_bytes())])?;
+                let output = block_output(&mut state, &block, None);
+                store.commit_block(&block, &output, None, &[("genesis", genesis_json.as_bytes())])?;
                 tracing::info!(target: "sequencer::node", hash = %block.hash, chain_id, "created genesis");
                 Head { header: block.header, hash: block.hash }
             }
@@ -349,7 +475,13 @@ impl Node {
                     let header = store
                         .header(number)?
                         .ok_or_else(|| SequencerError::Store(format!("block {number} missing")))?;
-                    if number <= head && snap.state_root() == header.state_root {
+                    let stored_output = store.block_output(number)?;
+                    let sound = number <= head
+                        && snap.state_root() == header.state_root
+                        && stored_output.is_none_or(|o| {
+                            o.message_passer_storage_root == snap.storage_root(&MESSAGE_PASSER)
+                        });
+                    if sound {
                         for n in number.saturating_sub(temporis_aivm::state::BLOCK_HASH_HISTORY)..=number {
                             if let Some(h) = store.header(n)? {
                                 snap.set_block_hash(n, h.hash_slow());
@@ -383,6 +515,15 @@ impl Node {
                             "replaying block {number}: roots differ from its header"
                         )));
                     }
+                    // The stored output data must be what this state gives (a store written before
+                    // the table existed has none: nothing to check).
+                    if let Some(stored) = store.block_output(number)?
+                        && stored.message_passer_storage_root != state.storage_root(&MESSAGE_PASSER)
+                    {
+                        return Err(SequencerError::Store(format!(
+                            "replaying block {number}: the message passer's storage root differs from the stored one"
+                        )));
+                    }
                     last = Head { header: block.header, hash: block.hash };
                 }
                 tracing::info!(target: "sequencer::node", head, replayed = head + 1 - from, hash = %last.hash, elapsed = ?started.elapsed(), "state rebuilt from the chain store");
@@ -402,6 +543,9 @@ impl Node {
         }
         let (blocks, _) = broadcast::channel(1024);
         let (pending_txs, _) = broadcast::channel(4096);
+        let genesis_ref =
+            l2_block_ref(&store, 0)?.ok_or_else(|| SequencerError::Store("no genesis".into()))?;
+        let sync = SyncRefs { l1: L1Heads::default(), safe_l2: genesis_ref, finalized_l2: genesis_ref };
         Ok(Self {
             inner: Arc::new(Inner {
                 l1: Mutex::new(l1),
@@ -414,12 +558,15 @@ impl Node {
                 executor,
                 precompiles,
                 models,
+                gate: RwLock::new(()),
                 state: RwLock::new(state),
+                undo: RwLock::new(None),
                 head: RwLock::new(head),
                 store,
                 blocks,
                 pending_txs,
                 stopped: AtomicBool::new(false),
+                sync: RwLock::new(sync),
             }),
         })
     }
@@ -517,6 +664,93 @@ impl Node {
         Ok(self.block(number)?.and_then(|b| b.l1_origin))
     }
 
+    /// The rollup ref of block `number` (hash, parent, timestamp, L1 origin, sequence number).
+    pub fn l2_block_ref(&self, number: u64) -> Result<Option<L2BlockRef>> {
+        match self.block(number)? {
+            Some(block) => block_ref_of(&self.inner.store, &block).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The output of block `number`: its ref, state root and the `L2ToL1MessagePasser`'s
+    /// storage root (stored at commit, so any past block is answered); none past the head.
+    pub fn output_at(&self, number: u64) -> Result<Option<OutputAtBlock>> {
+        let Some(block) = self.block(number)? else { return Ok(None) };
+        let output = self.inner.store.block_output(number)?.ok_or_else(|| {
+            SequencerError::Store(format!(
+                "no output data stored for block {number} (written by an older version)"
+            ))
+        })?;
+        Ok(Some(OutputAtBlock {
+            block_ref: ref_with(&block, output.sequence_number),
+            state_root: block.header.state_root,
+            message_passer_storage_root: output.message_passer_storage_root,
+        }))
+    }
+
+    /// The node's [`SyncStatus`]: the unsafe head is the chain head; the L1 refs and the safe
+    /// and finalized L2 heads are what the pipeline last set (zero L1 refs and the genesis as
+    /// safe and finalized until then, and always when standalone: nothing is derived from L1).
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let sync = *self.inner.sync.read().expect("sync lock");
+        let head = self.head().header.number;
+        let unsafe_l2 = self
+            .l2_block_ref(head)?
+            .ok_or_else(|| SequencerError::Store(format!("head block {head} missing")))?;
+        Ok(SyncStatus {
+            current_l1: sync.l1.current,
+            current_l1_finalized: sync.l1.finalized,
+            head_l1: sync.l1.head,
+            safe_l1: sync.l1.safe,
+            finalized_l1: sync.l1.finalized,
+            unsafe_l2,
+            safe_l2: sync.safe_l2,
+            finalized_l2: sync.finalized_l2,
+            pending_safe_l2: sync.safe_l2,
+            cross_unsafe_l2: unsafe_l2,
+            local_safe_l2: sync.safe_l2,
+        })
+    }
+
+    /// Sets the L1 refs of the [`SyncStatus`] (the L1 watcher calls this as L1 advances).
+    pub fn set_l1_heads(&self, heads: L1Heads) {
+        self.inner.sync.write().expect("sync lock").l1 = heads;
+    }
+
+    /// Sets the safe L2 head: block `number`, whose batch the derivation found on L1. It may not
+    /// be past the chain head nor behind the finalized head.
+    pub fn set_safe_l2(&self, number: u64) -> Result<L2BlockRef> {
+        let r = self.l2_block_ref(number)?.ok_or_else(|| {
+            SequencerError::SyncStatus(format!("safe head {number} is past the chain head"))
+        })?;
+        let mut sync = self.inner.sync.write().expect("sync lock");
+        if number < sync.finalized_l2.number {
+            return Err(SequencerError::SyncStatus(format!(
+                "safe head {number} is behind the finalized head {}",
+                sync.finalized_l2.number
+            )));
+        }
+        sync.safe_l2 = r;
+        Ok(r)
+    }
+
+    /// Sets the finalized L2 head: block `number`, derived from finalized L1 data. It may not be
+    /// past the safe head.
+    pub fn set_finalized_l2(&self, number: u64) -> Result<L2BlockRef> {
+        let r = self.l2_block_ref(number)?.ok_or_else(|| {
+            SequencerError::SyncStatus(format!("finalized head {number} is past the chain head"))
+        })?;
+        let mut sync = self.inner.sync.write().expect("sync lock");
+        if number > sync.safe_l2.number {
+            return Err(SequencerError::SyncStatus(format!(
+                "finalized head {number} is past the safe head {}",
+                sync.safe_l2.number
+            )));
+        }
+        sync.finalized_l2 = r;
+        Ok(r)
+    }
+
     /// The node's counters.
     pub fn metrics(&self) -> &crate::metrics::Metrics {
         &self.inner.metrics
@@ -527,8 +761,82 @@ impl Node {
         self.inner.head.read().expect("head lock").clone()
     }
 
+    /// Runs `f` on the committed accounts and storage at block `at` (the head if none), and the
+    /// head. Unlike [`Node::with_state`] this does not wait for a block's commit, only for its
+    /// execution. At a past block: the head state seen through the undo logs of the blocks
+    /// after `at`, merged so that each key takes the value the earliest of them replaced (the
+    /// value it had at `at`). None if `at` is past the head. Costs O(keys the later blocks wrote); at most
+    /// [`MAX_HISTORY_BLOCKS`] behind the head.
+    pub fn with_view_at<R>(
+        &self,
+        at: Option<u64>,
+        f: impl FnOnce(&HeadView<'_>, &Head) -> R,
+    ) -> Result<Option<R>> {
+        let historical = |at: u64, head_number: u64| -> Result<()> {
+            if head_number.saturating_sub(at) > MAX_HISTORY_BLOCKS {
+                return Err(SequencerError::HistoricalState(format!(
+                    "block {at} is more than {MAX_HISTORY_BLOCKS} blocks behind the head {head_number}"
+                )));
+            }
+            Ok(())
+        };
+        let load = |from: u64, to: u64, into: &mut PreState| -> Result<()> {
+            let logs = self.inner.store.undo_logs(from, to).map_err(|e| match e {
+                SequencerError::Store(m) => {
+                    SequencerError::HistoricalState(format!("block {}: {m}", from - 1))
+                }
+                e => e,
+            })?;
+            for bytes in &logs {
+                merge_first(into, &crate::snapshot::decode_pre_state(bytes)?);
+            }
+            Ok(())
+        };
+        // Committed undo logs never change: the bulk of them is read and merged before taking
+        // the state lock, so that a deep read does not hold up block production. Lowest block
+        // first: the first log to name a key holds its value at `at`.
+        let mut merged = PreState::default();
+        let mut loaded = None;
+        if let Some(at) = at {
+            let head_number = self.inner.head.read().expect("head lock").header.number;
+            if at < head_number {
+                historical(at, head_number)?;
+                load(at + 1, head_number, &mut merged)?;
+                loaded = Some(head_number);
+            }
+        }
+        let state = self.inner.state.read().expect("state lock");
+        let undo = self.inner.undo.read().expect("undo lock");
+        let head = self.inner.head.read().expect("head lock");
+        let head_number = head.header.number;
+        let at = at.unwrap_or(head_number);
+        if at > head_number {
+            return Ok(None);
+        }
+        if at == head_number {
+            return Ok(Some(f(&HeadView { state: &state, undo: undo.as_ref() }, &head)));
+        }
+        historical(at, head_number)?;
+        // The blocks that became the head meanwhile, then the one being committed (if any),
+        // which is above the head.
+        if loaded.is_some_and(|n| n > head_number) {
+            // The head went back (never, today: a sequencer does not reorg): start over.
+            merged = PreState::default();
+            loaded = None;
+        }
+        let from = loaded.unwrap_or(at) + 1;
+        if from <= head_number {
+            load(from, head_number, &mut merged)?;
+        }
+        if let Some(pending) = undo.as_ref() {
+            merge_first(&mut merged, pending);
+        }
+        Ok(Some(f(&HeadView { state: &state, undo: Some(&merged) }, &head)))
+    }
+
     /// Runs `f` on the head state and the head it belongs to.
     pub fn with_state<R>(&self, f: impl FnOnce(&State, &Head) -> R) -> R {
+        let _gate = self.inner.gate.read().expect("gate lock");
         let state = self.inner.state.read().expect("state lock");
         let head = self.inner.head.read().expect("head lock");
         f(&state, &head)
@@ -537,6 +845,7 @@ impl Node {
     /// Runs `f` on the head state with exclusive access (for work that fills the tries'
     /// caches, such as proofs); block production waits meanwhile.
     pub fn with_state_mut<R>(&self, f: impl FnOnce(&mut State, &Head) -> R) -> R {
+        let _gate = self.inner.gate.read().expect("gate lock");
         let mut state = self.inner.state.write().expect("state lock");
         let head = self.inner.head.read().expect("head lock");
         f(&mut state, &head)
@@ -588,8 +897,12 @@ impl Node {
 
     /// The next nonce of `address`, counting its pending pool transactions.
     pub fn pending_nonce(&self, address: &Address) -> u64 {
+        // The committed nonce (not waiting for a block's commit): the pool still holds the
+        // transactions of a block being committed, so the pending run counts them.
         let state = self.inner.state.read().expect("state lock");
-        let nonce = state.account(address).map_or(0, |a| a.nonce);
+        let undo = self.inner.undo.read().expect("undo lock");
+        let view = HeadView { state: &state, undo: undo.as_ref() };
+        let nonce = view.account(address).map_or(0, |a| a.nonce);
         self.inner.pool.lock().expect("pool lock").pending_nonce(address, nonce)
     }
 
@@ -653,8 +966,13 @@ impl Node {
         if gas < intrinsic.initial_total_gas().max(intrinsic.floor_gas) {
             return Err(SubmitError::IntrinsicGas);
         }
+        // Checked against the committed head state, without waiting for a block's commit: a
+        // transaction pooled meanwhile is pruned with the others of its sender once the block
+        // is the head, if the block took its nonce.
         let state = self.inner.state.read().expect("state lock");
-        let (balance, nonce) = state.account(&sender).map_or((U256::ZERO, 0), |a| (a.balance, a.nonce));
+        let undo = self.inner.undo.read().expect("undo lock");
+        let view = HeadView { state: &state, undo: undo.as_ref() };
+        let (balance, nonce) = view.account(&sender).map_or((U256::ZERO, 0), |a| (a.balance, a.nonce));
         let tx_nonce = recovered.nonce();
         if tx_nonce < nonce {
             if self.tx_location(&hash).ok().flatten().is_some() {
@@ -673,6 +991,7 @@ impl Node {
         let mut pool = self.inner.pool.lock().expect("pool lock");
         let replaced = pool.insert(PoolTx::new(recovered))?;
         drop(pool);
+        drop(undo);
         drop(state);
         tracing::debug!(target: "sequencer::pool", %hash, %sender, nonce = tx_nonce, ?replaced, "transaction pooled");
         let _ = self.inner.pending_txs.send(hash);
@@ -680,9 +999,10 @@ impl Node {
     }
 
     /// Builds, stores and publishes the next block. The block is committed to the store before
-    /// it becomes the head (and so before any client can see it).
+    /// it becomes the head (and so before any client can see it or its state).
     pub fn produce_block(&self) -> Result<Arc<StoredBlock>> {
         let inner = &self.inner;
+        let _gate = inner.gate.write().expect("gate lock");
         let mut state = inner.state.write().expect("state lock");
         let parent = inner.head.read().expect("head lock").clone();
         let gas_limit = inner.config.sequencer.gas_limit;
@@ -736,10 +1056,18 @@ impl Node {
         };
         let started = Instant::now();
         let options = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::Skip };
-        let out = inner
-            .executor
-            .execute_block(&mut state, &block_input(&header_base), &candidates, &options)
-            .map_err(|e| SequencerError::Execution(e.to_string()))?;
+        state.record_pre_state();
+        let out =
+            match inner.executor.execute_block(&mut state, &block_input(&header_base), &candidates, &options)
+            {
+                Ok(out) => out,
+                Err(e) => {
+                    // Back to the head's state: what a failed block wrote never existed.
+                    let pre = state.take_pre_state();
+                    state.apply_pre_state(&pre);
+                    return Err(SequencerError::Execution(e.to_string()));
+                }
+            };
         let rejected: std::collections::HashSet<usize> = out.rejected.iter().map(|r| r.index).collect();
         let (txs, senders): (Vec<OpTxEnvelope>, Vec<Address>) = candidates
             .into_iter()
@@ -770,19 +1098,36 @@ impl Node {
                 timestamp: info.timestamp,
             }),
         });
+        let parent_block = self
+            .block(parent.header.number)?
+            .ok_or_else(|| SequencerError::Store(format!("block {} missing", parent.header.number)))?;
+        let parent_sequence =
+            inner.store.block_output(parent.header.number)?.map_or(0, |o| o.sequence_number);
+        let output = block_output(&mut state, &block, Some((&parent_block, parent_sequence)));
         let executed = started.elapsed();
         let interval = inner.config.snapshot_interval;
         let snapshot = (interval > 0 && block.header.number.is_multiple_of(interval))
             .then(|| crate::snapshot::encode(&state, block.header.number));
         let meta: Vec<(&str, &[u8])> = snapshot.iter().map(|s| ("snapshot", s.as_slice())).collect();
+        // The commit waits for the disk: head views read through the undo values meanwhile
+        // (the gate keeps whole-state readers out until the head moves).
+        let pre = state.take_pre_state();
+        let undo_log = crate::snapshot::encode_pre_state(&pre);
+        *inner.undo.write().expect("undo lock") = Some(pre);
+        drop(state);
         // Chunks and verdicts the block wrote reach the disk before the block that needs them.
         let committed = inner
             .models
             .sync()
             .map_err(|e| SequencerError::Store(format!("model store: {e}")))
-            .and_then(|()| inner.store.commit_block(&block, &meta));
+            .and_then(|()| inner.store.commit_block(&block, &output, Some(&undo_log), &meta));
+        let mut state = inner.state.write().expect("state lock");
+        let undo = inner.undo.write().expect("undo lock").take();
         if let Err(e) = committed {
-            // The in-memory state is now ahead of the store: nothing may be served from it.
+            // Back to the committed head's state, and no more blocks: the store failed.
+            if let Some(pre) = undo {
+                state.apply_pre_state(&pre);
+            }
             inner.stopped.store(true, Ordering::SeqCst);
             return Err(e);
         }
@@ -859,5 +1204,87 @@ impl Node {
     /// The encoded bytes of a pooled transaction.
     pub fn pooled_raw(&self, hash: &B256) -> Option<Bytes> {
         self.with_pool(|p| p.get(hash).map(|t| t.tx.inner().encoded_2718().into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::rollup::L1BlockRef;
+
+    fn dev_node(dir: &std::path::Path) -> Node {
+        let cli =
+            crate::Cli::try_parse_from(["temporis-sequencer", "--dev", "--datadir", dir.to_str().unwrap()])
+                .unwrap();
+        Node::open(Config::from_cli(&cli).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn sync_status_heads_keep_their_order_and_outputs_cover_every_block() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = dev_node(dir.path());
+        for _ in 0..3 {
+            node.produce_block().unwrap();
+        }
+        let status = node.sync_status().unwrap();
+        assert_eq!(status.unsafe_l2.number, 3);
+        assert_eq!((status.safe_l2.number, status.finalized_l2.number), (0, 0));
+        assert_eq!(status.safe_l2.hash, node.block(0).unwrap().unwrap().hash);
+
+        assert!(node.set_safe_l2(4).unwrap_err().to_string().contains("past the chain head"));
+        assert_eq!(node.set_safe_l2(2).unwrap().number, 2);
+        assert!(node.set_finalized_l2(3).unwrap_err().to_string().contains("past the safe head 2"));
+        assert_eq!(node.set_finalized_l2(1).unwrap().number, 1);
+        assert!(node.set_safe_l2(0).unwrap_err().to_string().contains("behind the finalized head 1"));
+        let l1 = L1BlockRef {
+            hash: B256::repeat_byte(1),
+            number: 9,
+            parent_hash: B256::repeat_byte(2),
+            timestamp: 90,
+        };
+        node.set_l1_heads(L1Heads { current: l1, head: l1, safe: l1, finalized: l1 });
+        let status = node.sync_status().unwrap();
+        assert_eq!((status.safe_l2.number, status.finalized_l2.number), (2, 1));
+        assert_eq!((status.pending_safe_l2, status.local_safe_l2), (status.safe_l2, status.safe_l2));
+        assert_eq!(status.cross_unsafe_l2, status.unsafe_l2);
+        assert_eq!((status.head_l1, status.current_l1_finalized), (l1, l1));
+
+        for n in 0..=3 {
+            let out = node.output_at(n).unwrap().unwrap();
+            let block = node.block(n).unwrap().unwrap();
+            assert_eq!(out.block_ref.hash, block.hash);
+            assert_eq!(out.block_ref.sequence_number, n, "standalone: every block in the genesis epoch");
+            assert_eq!(out.state_root, block.header.state_root);
+            // The dev genesis has no message passer: its storage root is the empty root.
+            assert_eq!(out.message_passer_storage_root, alloy_trie::EMPTY_ROOT_HASH);
+        }
+        assert!(node.output_at(4).unwrap().is_none());
+
+        // With L1 origins: the sequence number restarts at each new origin. Both L1 blocks are
+        // older than the L2 clock, so the producer takes each as soon as it is queued.
+        let info = |n: u64| temporis_protocol::l1::L1BlockInfo {
+            number: n,
+            hash: B256::repeat_byte(n as u8),
+            parent_hash: B256::repeat_byte(n as u8 - 1),
+            timestamp: n * 12,
+            base_fee: 1,
+            blob_base_fee: 1,
+        };
+        for n in [7, 8] {
+            node.push_l1_epoch(temporis_protocol::l1::L1Epoch { info: info(n), deposits: vec![] }).unwrap();
+        }
+        for _ in 0..5 {
+            node.produce_block().unwrap();
+        }
+        let seqs: Vec<(u64, u64)> = (4..=8)
+            .map(|n| {
+                let r = node.l2_block_ref(n).unwrap().unwrap();
+                (r.l1_origin.number, r.sequence_number)
+            })
+            .collect();
+        assert_eq!(seqs, [(7, 0), (8, 0), (8, 1), (8, 2), (8, 3)]);
+        assert_eq!(node.l2_block_ref(4).unwrap().unwrap().l1_origin.hash, B256::repeat_byte(7));
     }
 }

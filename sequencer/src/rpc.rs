@@ -116,6 +116,34 @@ fn resolve_number(head: &Head, tag: BlockNumberOrTag) -> Option<u64> {
     }
 }
 
+/// The block an account or storage read names: its number, or none for the head (`latest`,
+/// `pending`, `safe`, `finalized`, resolved under the state lock).
+fn state_block(node: &Node, block: Option<BlockId>) -> Result<Option<u64>, ErrorObjectOwned> {
+    match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
+        BlockId::Number(BlockNumberOrTag::Number(n)) => Ok(Some(n)),
+        BlockId::Number(BlockNumberOrTag::Earliest) => Ok(Some(0)),
+        BlockId::Number(_) => Ok(None),
+        BlockId::Hash(h) => node
+            .store()
+            .number_of(&h.block_hash)
+            .map_err(internal)?
+            .map(Some)
+            .ok_or_else(|| server_err("header not found")),
+    }
+}
+
+/// Runs `f` on the accounts and storage at `block` (any stored block, see
+/// [`Node::with_view_at`]).
+fn view_at(
+    node: &Node,
+    block: Option<BlockId>,
+    f: impl FnOnce(&crate::node::HeadView<'_>) -> RpcResult,
+) -> RpcResult {
+    node.with_view_at(state_block(node, block)?, |view, _| f(view))
+        .map_err(server_err)?
+        .unwrap_or_else(|| Err(server_err("header not found")))
+}
+
 /// Checks that `block` names the head (or pending): only the head state is kept.
 fn check_state_block(node: &Node, head: &Head, block: Option<BlockId>) -> Result<(), ErrorObjectOwned> {
     let number = match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
@@ -651,38 +679,25 @@ pub fn module(node: Node) -> RpcModule<Node> {
 
     method!("eth_getBalance", |p, n| {
         let (address, block) = address_and_block(&p)?;
-        n.with_state(|state, head| {
-            check_state_block(n, head, block)?;
-            to_value(state.account(&address).map_or(U256::ZERO, |a| a.balance))
-        })
+        view_at(n, block, |view| to_value(view.account(&address).map_or(U256::ZERO, |a| a.balance)))
     });
     method!("eth_getTransactionCount", |p, n| {
         let (address, block) = address_and_block(&p)?;
         if matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
             return to_value(U64::from(n.pending_nonce(&address)));
         }
-        n.with_state(|state, head| {
-            check_state_block(n, head, block)?;
-            to_value(U64::from(state.account(&address).map_or(0, |a| a.nonce)))
-        })
+        view_at(n, block, |view| to_value(U64::from(view.account(&address).map_or(0, |a| a.nonce))))
     });
     method!("eth_getCode", |p, n| {
         let (address, block) = address_and_block(&p)?;
-        n.with_state(|state, head| {
-            check_state_block(n, head, block)?;
-            let code = state.account(&address).and_then(|a| state.code(&a.code_hash)).unwrap_or_default();
-            to_value(code)
-        })
+        view_at(n, block, |view| to_value(view.code(&address)))
     });
     method!("eth_getStorageAt", |p, n| {
         let mut seq = p.sequence();
         let address: Address = seq.next()?;
         let slot: U256 = seq.next()?;
         let block: Option<BlockId> = seq.optional_next()?;
-        n.with_state(|state, head| {
-            check_state_block(n, head, block)?;
-            to_value(B256::from(state.storage(&address, slot)))
-        })
+        view_at(n, block, |view| to_value(B256::from(view.storage(&address, slot))))
     });
 
     blocking!("eth_getProof", |p, n| {
@@ -878,6 +893,27 @@ pub fn module(node: Node) -> RpcModule<Node> {
             None => Err(server_err("header not found")),
         }
     });
+    blocking!("optimism_outputAtBlock", |p, n| {
+        // op-node takes a quantity; block tags are accepted too (`safe` and `finalized` name
+        // the sync status' heads).
+        let tag: BlockNumberOrTag = p.one()?;
+        let status = n.sync_status().map_err(internal)?;
+        let number = match tag {
+            BlockNumberOrTag::Number(number) => number,
+            BlockNumberOrTag::Earliest => 0,
+            BlockNumberOrTag::Safe => status.safe_l2.number,
+            BlockNumberOrTag::Finalized => status.finalized_l2.number,
+            _ => status.unsafe_l2.number,
+        };
+        match n.output_at(number).map_err(server_err)? {
+            Some(output) => to_value(output.response(status)),
+            None => Err(server_err(format!(
+                "no output for L2 block {number}: the head is block {}",
+                status.unsafe_l2.number
+            ))),
+        }
+    });
+    blocking!("optimism_syncStatus", |_p, n| to_value(n.sync_status().map_err(internal)?));
     method!("eth_getUncleCountByBlockNumber", |_p, _n| to_value(U64::ZERO));
     method!("eth_getUncleCountByBlockHash", |_p, _n| to_value(U64::ZERO));
     blocking!("eth_getLogs", |p, n| {

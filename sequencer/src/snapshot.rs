@@ -1,4 +1,4 @@
-//! State snapshots: the whole head state, written with a block in the block's own write
+//! State snapshots and undo logs. Snapshots: the whole head state, written with a block in the block's own write
 //! transaction every `--store.snapshot-interval` blocks, so that a restart replays at most
 //! that many blocks instead of the whole chain.
 //!
@@ -7,8 +7,9 @@
 //! (slot, value) pairs (32 + 32 each). Restoring rebuilds the tries, and the node checks the
 //! restored root against the block's header before using it.
 
-use alloy_primitives::{Address, Bytes, U256};
+use alloy_primitives::{Address, B256, Bytes, U256};
 use temporis_aivm::State;
+use temporis_aivm::state::{AccountView, PreState};
 
 use crate::{Result, SequencerError};
 
@@ -86,9 +87,100 @@ pub fn decode(bytes: &[u8]) -> Result<(u64, State)> {
     Ok((number, state))
 }
 
+/// Encodes a block's undo log (the values its writes replaced), in the snapshot's integer
+/// format: account count (8), per account address (20), a presence byte (0: did not exist; 1:
+/// then balance (32), nonce (8), code hash (32)); then the count of accounts with slots (8),
+/// per account address (20), slot count (4) and (slot, value) pairs (32 + 32 each). Sorted, so
+/// the bytes are a function of the log.
+pub fn encode_pre_state(pre: &PreState) -> Vec<u8> {
+    let slots: usize = pre.storage.values().map(|s| s.len()).sum();
+    let mut out = Vec::with_capacity(16 + pre.accounts.len() * 93 + pre.storage.len() * 24 + slots * 64);
+    let mut accounts: Vec<_> = pre.accounts.iter().collect();
+    accounts.sort_unstable_by_key(|(a, _)| **a);
+    out.extend_from_slice(&(accounts.len() as u64).to_be_bytes());
+    for (address, view) in accounts {
+        out.extend_from_slice(address.as_slice());
+        match view {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                out.extend_from_slice(&v.balance.to_be_bytes::<32>());
+                out.extend_from_slice(&v.nonce.to_be_bytes());
+                out.extend_from_slice(v.code_hash.as_slice());
+            }
+        }
+    }
+    let mut storage: Vec<_> = pre.storage.iter().collect();
+    storage.sort_unstable_by_key(|(a, _)| **a);
+    out.extend_from_slice(&(storage.len() as u64).to_be_bytes());
+    for (address, slots) in storage {
+        out.extend_from_slice(address.as_slice());
+        out.extend_from_slice(&(slots.len() as u32).to_be_bytes());
+        let mut slots: Vec<_> = slots.iter().collect();
+        slots.sort_unstable_by_key(|(k, _)| **k);
+        for (slot, value) in slots {
+            out.extend_from_slice(&slot.to_be_bytes::<32>());
+            out.extend_from_slice(&value.to_be_bytes::<32>());
+        }
+    }
+    out
+}
+
+/// Decodes an undo log written by [`encode_pre_state`].
+pub fn decode_pre_state(bytes: &[u8]) -> Result<PreState> {
+    let mut r = Reader(bytes);
+    let mut pre = PreState::default();
+    for _ in 0..r.u64()? {
+        let address = Address::from_slice(r.take(20)?);
+        let view = match r.take(1)?[0] {
+            0 => None,
+            1 => Some(AccountView {
+                balance: r.u256()?,
+                nonce: r.u64()?,
+                code_hash: B256::from_slice(r.take(32)?),
+            }),
+            b => return Err(SequencerError::Store(format!("bad account flag {b} in an undo log"))),
+        };
+        pre.accounts.insert(address, view);
+    }
+    for _ in 0..r.u64()? {
+        let address = Address::from_slice(r.take(20)?);
+        let count = r.u32()?;
+        let slots = pre.storage.entry(address).or_default();
+        for _ in 0..count {
+            slots.insert(r.u256()?, r.u256()?);
+        }
+    }
+    if !r.0.is_empty() {
+        return Err(SequencerError::Store("trailing bytes in an undo log".into()));
+    }
+    Ok(pre)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn undo_log_round_trips() {
+        let mut state = State::new();
+        state.insert_account(
+            Address::repeat_byte(1),
+            U256::from(5),
+            1,
+            Bytes::new(),
+            [(U256::from(1), U256::from(2))],
+        );
+        state.record_pre_state();
+        state.set_storage(Address::repeat_byte(1), U256::from(1), U256::from(3));
+        state.set_balance(Address::repeat_byte(1), U256::from(6));
+        state.set_balance(Address::repeat_byte(2), U256::from(7));
+        let pre = state.take_pre_state();
+        let bytes = encode_pre_state(&pre);
+        assert_eq!(decode_pre_state(&bytes).unwrap(), pre);
+        assert!(decode_pre_state(&bytes[..bytes.len() - 1]).is_err());
+        assert_eq!(decode_pre_state(&encode_pre_state(&PreState::default())).unwrap(), PreState::default());
+    }
 
     #[test]
     fn round_trip_keeps_the_state_root() {

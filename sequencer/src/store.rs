@@ -6,8 +6,9 @@
 //! told about survives `kill -9` and power loss; a block whose commit did not finish never
 //! existed for anyone.
 //!
-//! State is not stored: on open the node replays the stored blocks from genesis (see
-//! `Node::open`), which costs O(chain length) at start-up and nothing per block.
+//! The head state is not stored (but for periodic snapshots): on open the node replays the
+//! stored blocks from the newest snapshot (see `Node::open`). Each block's undo log is, so
+//! that account and storage reads at past blocks are served from the head state.
 
 use std::path::Path;
 
@@ -18,6 +19,7 @@ use alloy_primitives::{Address, B256, Bytes};
 use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
+use crate::rollup::BlockOutput;
 use crate::{Result, SequencerError};
 
 const HEADERS: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("headers");
@@ -28,6 +30,13 @@ const HASHES: TableDefinition<'_, &[u8; 32], u64> = TableDefinition::new("block_
 const TX_INDEX: TableDefinition<'_, &[u8; 32], (u64, u32)> = TableDefinition::new("tx_index");
 const META: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("meta");
 const L1_ORIGINS: TableDefinition<'_, u64, (u64, &[u8; 32], u64)> = TableDefinition::new("l1_origins");
+/// Per block: the `L2ToL1MessagePasser`'s storage root after it and its sequence number in its
+/// epoch, so that the output root of any past block is answered without its state.
+const BLOCK_OUTPUTS: TableDefinition<'_, u64, (&[u8; 32], u64)> = TableDefinition::new("block_outputs");
+/// Per block: its undo log (the account and storage values it replaced, see
+/// `snapshot::encode_pre_state`), from which the state at any past block is the head state with
+/// the logs of the blocks after it put back.
+const STATE_UNDO: TableDefinition<'_, u64, &[u8]> = TableDefinition::new("state_undo");
 
 /// The L1 block an L2 block was built on (OP Stack's "L1 origin"): what deposits and the L1
 /// attributes of the block come from. Standalone (dev) blocks have none.
@@ -92,6 +101,8 @@ impl ChainStore {
             tx.open_table(TX_INDEX).map_err(db_err)?;
             tx.open_table(META).map_err(db_err)?;
             tx.open_table(L1_ORIGINS).map_err(db_err)?;
+            tx.open_table(BLOCK_OUTPUTS).map_err(db_err)?;
+            tx.open_table(STATE_UNDO).map_err(db_err)?;
         }
         tx.commit().map_err(db_err)?;
         Ok(Self { db })
@@ -114,8 +125,15 @@ impl ChainStore {
         Ok(table.last().map_err(db_err)?.map(|(k, _)| k.value()))
     }
 
-    /// Writes `block` (and, for genesis, the metadata `meta`) in one durable transaction.
-    pub fn commit_block(&self, block: &StoredBlock, meta: &[(&str, &[u8])]) -> Result<()> {
+    /// Writes `block` with its output data, its undo log (none for genesis) and the metadata
+    /// `meta` in one durable transaction.
+    pub fn commit_block(
+        &self,
+        block: &StoredBlock,
+        output: &BlockOutput,
+        undo: Option<&[u8]>,
+        meta: &[(&str, &[u8])],
+    ) -> Result<()> {
         let number = block.header.number;
         let mut header = Vec::new();
         block.header.encode(&mut header);
@@ -144,6 +162,13 @@ impl ChainStore {
                     .map_err(db_err)?
                     .insert(number, (o.number, &o.hash.0, o.timestamp))
                     .map_err(db_err)?;
+            }
+            tx.open_table(BLOCK_OUTPUTS)
+                .map_err(db_err)?
+                .insert(number, (&output.message_passer_storage_root.0, output.sequence_number))
+                .map_err(db_err)?;
+            if let Some(undo) = undo {
+                tx.open_table(STATE_UNDO).map_err(db_err)?.insert(number, undo).map_err(db_err)?;
             }
             let mut meta_table = tx.open_table(META).map_err(db_err)?;
             for (k, v) in meta {
@@ -174,6 +199,33 @@ impl ChainStore {
         let tx = self.db.begin_read().map_err(db_err)?;
         let table = tx.open_table(TX_INDEX).map_err(db_err)?;
         Ok(table.get(&hash.0).map_err(db_err)?.map(|v| v.value()))
+    }
+
+    /// The output data of block `number` (none for a block this store does not have, or one
+    /// written before the store kept it).
+    pub fn block_output(&self, number: u64) -> Result<Option<BlockOutput>> {
+        let tx = self.db.begin_read().map_err(db_err)?;
+        let table = tx.open_table(BLOCK_OUTPUTS).map_err(db_err)?;
+        Ok(table.get(number).map_err(db_err)?.map(|v| {
+            let (root, sequence_number) = v.value();
+            BlockOutput { message_passer_storage_root: B256::from(*root), sequence_number }
+        }))
+    }
+
+    /// The undo logs of blocks `from..=to`, in order, read in one transaction; an error names
+    /// the first block without one (genesis, or a block written before the store kept them).
+    pub fn undo_logs(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>> {
+        let tx = self.db.begin_read().map_err(db_err)?;
+        let table = tx.open_table(STATE_UNDO).map_err(db_err)?;
+        (from..=to)
+            .map(|n| {
+                table
+                    .get(n)
+                    .map_err(db_err)?
+                    .map(|v| v.value().to_vec())
+                    .ok_or_else(|| SequencerError::Store(format!("no undo log stored for block {n}")))
+            })
+            .collect()
     }
 
     /// The whole block `number`.
@@ -219,7 +271,7 @@ mod tests {
         {
             let store = ChainStore::open(dir.path()).unwrap();
             assert_eq!(store.head_number().unwrap(), None);
-            store.commit_block(&block, &[("k", b"v")]).unwrap();
+            store.commit_block(&block, &BlockOutput::default(), None, &[("k", b"v")]).unwrap();
         }
         let store = ChainStore::open(dir.path()).unwrap();
         assert_eq!(store.head_number().unwrap(), Some(0));
@@ -232,8 +284,15 @@ mod tests {
         let origin = L1Origin { number: 7, hash: B256::repeat_byte(7), timestamp: 70 };
         let header = Header { number: 1, parent_hash: block.hash, ..Header::default() };
         let next = StoredBlock { hash: header.hash_slow(), header, l1_origin: Some(origin), ..block };
-        store.commit_block(&next, &[]).unwrap();
+        let output = BlockOutput { message_passer_storage_root: B256::repeat_byte(0x16), sequence_number: 3 };
+        store.commit_block(&next, &output, Some(b"undo"), &[]).unwrap();
+        assert_eq!(store.undo_logs(1, 1).unwrap(), vec![b"undo".to_vec()]);
+        assert!(store.undo_logs(0, 1).unwrap_err().to_string().contains("no undo log stored for block 0"));
+        assert!(store.undo_logs(1, 2).unwrap_err().to_string().contains("no undo log stored for block 2"));
         assert_eq!(store.block(1).unwrap().unwrap().l1_origin, Some(origin));
+        assert_eq!(store.block_output(1).unwrap(), Some(output));
+        assert_eq!(store.block_output(0).unwrap(), Some(BlockOutput::default()));
+        assert_eq!(store.block_output(2).unwrap(), None);
         assert_eq!(store.head_number().unwrap(), Some(1));
     }
 }

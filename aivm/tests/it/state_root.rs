@@ -117,3 +117,35 @@ proptest! {
         prop_assert_eq!(state.state_root(), state.state_root_from_scratch());
     }
 }
+
+#[test]
+fn a_blocks_recorded_pre_state_turns_its_post_state_back_into_its_pre_state() {
+    let k = keys(3);
+    let addrs: Vec<Address> = k.iter().map(|s| s.address()).collect();
+    let genesis = genesis_json(&addrs, U256::from(10u128.pow(20)), &[]);
+    let v = U256::from(10u64.pow(15));
+    let txs = vec![
+        eip1559(&k[0], 0, TxKind::Call(addrs[1]), v, Bytes::new(), 21_000),
+        eip1559(&k[1], 0, TxKind::Call(Address::repeat_byte(9)), v, Bytes::new(), 21_000),
+        // A contract creation: new account, code and storage slots.
+        eip1559(&k[2], 0, TxKind::Create, U256::ZERO, crate::anvil_diff::market_token_initcode(), 3_000_000),
+    ];
+    let executor = Executor::new(crate::CHAIN_ID);
+    let mut state = State::from_genesis_json(&genesis).unwrap();
+    let pre_root = state.state_root();
+    let pristine = state.clone();
+    state.record_pre_state();
+    let out = executor.execute_block(&mut state, &test_block(1), &txs, &ExecOptions::default()).unwrap();
+    let pre = state.take_pre_state();
+    assert_ne!(out.state_root, pre_root);
+    let token = addrs[2].create(0);
+    assert_eq!(pre.account(&token), Some(None), "the token did not exist before");
+    assert!(state.storage_slots(&token).count() > 0);
+    for a in addrs.iter().chain([&Address::repeat_byte(9)]) {
+        assert_eq!(pre.account(a), Some(pristine.account(a)), "{a}");
+    }
+    state.apply_pre_state(&pre);
+    assert_eq!(state.state_root(), pre_root);
+    assert_eq!(state.state_root_from_scratch(), pre_root);
+    assert_eq!(state.account(&token), None);
+}

@@ -2,18 +2,24 @@
 //!
 //! ```text
 //! cargo test -p temporis-sequencer --test it bench -- --ignored --nocapture
-//! TEMPORIS_BENCH_N=5000 cargo test … (default 2000 transfers)
+//! TEMPORIS_BENCH_N=5000 cargo test … (default 2000 transactions per corpus)
 //! ```
 //!
-//! N pre-signed transfers from the ten dev accounts, sent over JSON-RPC by one thread per
-//! sender keeping up to 64 transactions in flight over one kept-alive connection; each transaction's latency is from its
-//! send to the first poll that finds its receipt (5 ms polling). The same run is made against
-//! anvil (automine and 100 ms interval mining) and the node (100 ms blocks).
+//! Three corpora of N pre-signed transactions from the ten dev accounts: ETH transfers, ERC-20
+//! transfers (OpenZeppelin 5 `BenchToken`) and ERC-721 mints (OpenZeppelin 5 `BenchNFT`), both
+//! built with forge from `tests/fixtures/tokens`. Each corpus runs on a fresh anvil automining,
+//! a fresh anvil mining every block time, and a fresh node with that block time
+//! (`TEMPORIS_BENCH_BLOCK_MS`, default 100). They are sent over JSON-RPC by one thread per
+//! sender keeping up to 64 transactions in flight over one kept-alive connection; each
+//! transaction's latency is from its send to the first poll that finds its receipt (5 ms
+//! polling). Reported per run: sustained tx/s and Mgas/s (receipts' gas over the wall time from
+//! the first send to the last receipt), p50 and p99 latency, and the node's ratio to each anvil.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 
+use alloy::sol_types::{SolCall, SolValue};
 use serde_json::json;
 
 use super::anvil_diff::Anvil;
@@ -87,23 +93,145 @@ impl Conn {
     }
 }
 
+alloy::sol! {
+    function transfer(address to, uint256 value) external returns (bool);
+    function mint() external returns (uint256 id);
+}
+
+/// What a corpus' transactions do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Corpus {
+    /// 1 wei from each sender to its own recipient.
+    EthTransfer,
+    /// 1 token unit from each sender (a holder since the token's deployment) to its own
+    /// recipient.
+    Erc20Transfer,
+    /// `mint()` of the next id to the sender.
+    Erc721Mint,
+}
+
+impl Corpus {
+    fn name(self) -> &'static str {
+        match self {
+            Self::EthTransfer => "ETH transfers",
+            Self::Erc20Transfer => "ERC-20 transfers",
+            Self::Erc721Mint => "ERC-721 mints",
+        }
+    }
+}
+
+/// Builds the token fixture with forge; returns the creation bytecode of `name`.
+fn token_bytecode(name: &str) -> Vec<u8> {
+    let project = workspace().join("sequencer/tests/fixtures/tokens");
+    let solc = tool("solc");
+    let out = std::process::Command::new(tool("forge"))
+        .args(["build", "--root", project.to_str().unwrap(), "--use", solc.to_str().unwrap(), "--offline"])
+        .current_dir(&project)
+        .output()
+        .expect("run forge");
+    assert!(out.status.success(), "forge build failed: {}", String::from_utf8_lossy(&out.stderr));
+    let path = project.join(format!("out/{name}.sol/{name}.json"));
+    let artifact: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    alloy_primitives::hex::decode(artifact["bytecode"]["object"].as_str().unwrap()).unwrap()
+}
+
+/// Creation code of the two token contracts.
+struct Bytecodes {
+    token: Vec<u8>,
+    nft: Vec<u8>,
+}
+
+/// Deploys what `corpus` needs on the chain at `addr` (from dev account 0); returns the
+/// contract and each sender's next nonce.
+fn setup(addr: &str, corpus: Corpus, code: &Bytecodes) -> (Option<Address>, Vec<u64>) {
+    let senders: Vec<Address> = (0..10).map(|i| dev_key(i).address()).collect();
+    let nonce_of = |a: &Address| hex_u64(&rpc(addr, "eth_getTransactionCount", json!([a, "pending"])));
+    let init = match corpus {
+        Corpus::EthTransfer => None,
+        Corpus::Erc20Transfer => {
+            let mut init = code.token.clone();
+            init.extend((senders.clone(), U256::from(10u64).pow(U256::from(24))).abi_encode_params());
+            Some(init)
+        }
+        Corpus::Erc721Mint => Some(code.nft.clone()),
+    };
+    let contract = init.map(|init| {
+        let key = dev_key(0);
+        let raw = sign_1559(
+            &key,
+            CHAIN_ID,
+            nonce_of(&key.address()),
+            TxKind::Create,
+            U256::ZERO,
+            init.into(),
+            5_000_000,
+            100_000_000_000,
+            1_000_000,
+        );
+        let hash = rpc(addr, "eth_sendRawTransaction", json!([raw]));
+        let receipt = wait_receipt(addr, hash.as_str().unwrap());
+        assert_eq!(receipt["status"], "0x1", "deployment: {receipt}");
+        receipt["contractAddress"].as_str().unwrap().parse().unwrap()
+    });
+    (contract, senders.iter().map(nonce_of).collect())
+}
+
+/// The corpus' N transactions, pre-signed, per sender in nonce order.
+fn corpus_txs(corpus: Corpus, contract: Option<Address>, nonces: &[u64], n: usize) -> Vec<Vec<Bytes>> {
+    let per_sender = n / 10;
+    (0..10)
+        .map(|i| {
+            let key = dev_key(i);
+            let recipient = Address::repeat_byte(0x50 + i as u8);
+            (0..per_sender as u64)
+                .map(|k| {
+                    let nonce = nonces[i] + k;
+                    let (to, input, gas) = match corpus {
+                        Corpus::EthTransfer => return transfer(&key, nonce, recipient, 1),
+                        Corpus::Erc20Transfer => (
+                            contract.unwrap(),
+                            transferCall { to: recipient, value: U256::from(1) }.abi_encode(),
+                            80_000,
+                        ),
+                        Corpus::Erc721Mint => (contract.unwrap(), mintCall {}.abi_encode(), 120_000),
+                    };
+                    sign_1559(
+                        &key,
+                        CHAIN_ID,
+                        nonce,
+                        TxKind::Call(to),
+                        U256::ZERO,
+                        input.into(),
+                        gas,
+                        100_000_000_000,
+                        1_000_000,
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// How long a sender waits for its next receipt before it reports the run as stalled (anvil
+/// automining has been seen to leave a transaction out and queue its sender's later ones).
+const STALL: Duration = Duration::from_secs(30);
+
 struct Figures {
     txs: usize,
+    /// Transactions sent whose receipt never came (the run stalled).
+    missing: usize,
+    gas: u64,
     elapsed: Duration,
     latencies: Vec<Duration>,
 }
 
-fn run_load(addr: &str, n: usize) -> Figures {
-    let per_sender = n / 10;
-    // Pre-sign everything first: signing is not what is measured.
-    let batches: Vec<Vec<Bytes>> = (0..10)
-        .map(|i| {
-            let key = dev_key(i);
-            (0..per_sender)
-                .map(|nonce| transfer(&key, nonce as u64, Address::repeat_byte(0x50 + i as u8), 1))
-                .collect()
-        })
-        .collect();
+impl Figures {
+    fn tx_per_s(&self) -> f64 {
+        self.txs as f64 / self.elapsed.as_secs_f64()
+    }
+}
+
+fn run_load(addr: &str, batches: Vec<Vec<Bytes>>) -> Figures {
     let start = Instant::now();
     let threads: Vec<_> = batches
         .into_iter()
@@ -112,8 +240,15 @@ fn run_load(addr: &str, n: usize) -> Figures {
             std::thread::spawn(move || {
                 let mut conn = Conn::open(&addr);
                 let mut latencies = Vec::with_capacity(txs.len());
+                let mut gas = 0u64;
                 let mut in_flight: VecDeque<(String, Instant)> = VecDeque::new();
                 let mut next = txs.into_iter();
+                let mut done = |r: &Value, sent: Instant, latencies: &mut Vec<Duration>| {
+                    latencies.push(sent.elapsed());
+                    // A corpus whose transactions fail would measure nothing useful.
+                    assert_eq!(r["status"], "0x1", "a benchmark transaction failed: {r}");
+                    gas += hex_u64(&r["gasUsed"]);
+                };
                 loop {
                     while in_flight.len() < IN_FLIGHT {
                         let Some(raw) = next.next() else { break };
@@ -124,37 +259,56 @@ fn run_load(addr: &str, n: usize) -> Figures {
                     let Some((hash, sent)) = in_flight.front().cloned() else { break };
                     let r = conn.call("eth_getTransactionReceipt", &json!([hash]));
                     if r.is_null() {
+                        if sent.elapsed() > STALL {
+                            eprintln!("no receipt for {hash} after {STALL:?}: this run stalled");
+                            return (latencies, gas, in_flight.len() + next.len());
+                        }
                         std::thread::sleep(Duration::from_millis(5));
                         continue;
                     }
-                    latencies.push(sent.elapsed());
+                    done(&r, sent, &mut latencies);
                     in_flight.pop_front();
                     // Later ones of this sender may be in the same block: collect them now.
                     while let Some((hash, sent)) = in_flight.front().cloned() {
-                        if conn.call("eth_getTransactionReceipt", &json!([hash])).is_null() {
+                        let r = conn.call("eth_getTransactionReceipt", &json!([hash]));
+                        if r.is_null() {
                             break;
                         }
-                        latencies.push(sent.elapsed());
+                        done(&r, sent, &mut latencies);
                         in_flight.pop_front();
                     }
                 }
-                latencies
+                (latencies, gas, 0)
             })
         })
         .collect();
-    let mut latencies: Vec<Duration> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut latencies = Vec::new();
+    let mut gas = 0;
+    let mut missing = 0;
+    for t in threads {
+        let (l, g, m) = t.join().unwrap();
+        latencies.extend(l);
+        gas += g;
+        missing += m;
+    }
     let elapsed = start.elapsed();
     latencies.sort_unstable();
-    Figures { txs: latencies.len(), elapsed, latencies }
+    Figures { txs: latencies.len(), missing, gas, elapsed, latencies }
 }
 
-fn print(name: &str, f: &Figures) {
+fn print(corpus: Corpus, target: &str, f: &Figures) {
+    if f.missing > 0 {
+        println!("{:<17} {target:<26} STALLED: {} receipts, {} never came", corpus.name(), f.txs, f.missing);
+        return;
+    }
     let pct = |p: f64| f.latencies[((f.latencies.len() as f64 - 1.0) * p) as usize];
     println!(
-        "{name:<28} txs={:>6} time={:>8.2?} {:>8.0} tx/s  p50={:>8.2?} p99={:>8.2?}",
+        "{:<17} {target:<26} txs={:>6} time={:>8.2?} {:>7.0} tx/s {:>7.1} Mgas/s  p50={:>8.2?} p99={:>8.2?}",
+        corpus.name(),
         f.txs,
         f.elapsed,
-        f.txs as f64 / f.elapsed.as_secs_f64(),
+        f.tx_per_s(),
+        f.gas as f64 / 1e6 / f.elapsed.as_secs_f64(),
         pct(0.50),
         pct(0.99)
     );
@@ -164,15 +318,85 @@ fn print(name: &str, f: &Figures) {
 #[ignore = "benchmark: run with --ignored --nocapture"]
 fn bench_send_to_receipt_vs_anvil() {
     let n: usize = std::env::var("TEMPORIS_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
-    {
-        let anvil = Anvil::start(None, &[]);
-        print("anvil (automine)", &run_load(&anvil.addr, n));
+    let block_ms: u64 =
+        std::env::var("TEMPORIS_BENCH_BLOCK_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
+    let anvil_block_time = format!("{}", block_ms as f64 / 1000.0);
+    let node_block_time = format!("{block_ms}ms");
+    let code = Bytecodes { token: token_bytecode("BenchToken"), nft: token_bytecode("BenchNFT") };
+    let mut ratios = Vec::new();
+    for corpus in [Corpus::EthTransfer, Corpus::Erc20Transfer, Corpus::Erc721Mint] {
+        let run = |target: &str, addr: &str| {
+            let (contract, nonces) = setup(addr, corpus, &code);
+            let f = run_load(addr, corpus_txs(corpus, contract, &nonces, n));
+            print(corpus, target, &f);
+            (f.missing == 0).then(|| f.tx_per_s())
+        };
+        let automine = run("anvil (automine)", &Anvil::start(None, &[]).addr);
+        let interval = run(
+            &format!("anvil (--block-time {anvil_block_time})"),
+            &Anvil::start(Some(&anvil_block_time), &[]).addr,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let node = NodeProc::start(dir.path(), &["--sequencer.block-time", &node_block_time]);
+        let temporis = run(&format!("temporis ({block_ms}ms blocks)"), &node.addr);
+        ratios.push((corpus, temporis, automine, interval));
     }
-    {
-        let anvil = Anvil::start(Some("0.1"), &[]);
-        print("anvil (--block-time 0.1)", &run_load(&anvil.addr, n));
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => format!("{:.2}×", a / b),
+        _ => "n/a (stalled)".to_owned(),
+    };
+    for (corpus, temporis, automine, interval) in ratios {
+        println!(
+            "{:<17} temporis tx/s ÷ anvil: {} automine, {} --block-time {anvil_block_time}",
+            corpus.name(),
+            ratio(temporis, automine),
+            ratio(temporis, interval)
+        );
     }
+}
+
+/// `eth_getBalance` latency while the node produces blocks under the ETH transfer load: what a
+/// wallet polling the head sees while the producer executes and commits blocks.
+#[test]
+#[ignore = "benchmark: run with --ignored --nocapture"]
+fn bench_reads_during_block_production() {
+    let n: usize = std::env::var("TEMPORIS_BENCH_N").ok().and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let block_ms: u64 =
+        std::env::var("TEMPORIS_BENCH_BLOCK_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(100);
     let dir = tempfile::tempdir().unwrap();
-    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", "100ms"]);
-    print("temporis (100ms blocks)", &run_load(&node.addr, n));
+    let node = NodeProc::start(dir.path(), &["--sequencer.block-time", &format!("{block_ms}ms")]);
+    let (_, nonces) = setup(&node.addr, Corpus::EthTransfer, &Bytecodes { token: vec![], nft: vec![] });
+    // Fewer senders load the machine less, so that what the reads wait for is the node.
+    let senders: usize =
+        std::env::var("TEMPORIS_BENCH_SENDERS").ok().and_then(|s| s.parse().ok()).unwrap_or(10).clamp(1, 10);
+    let mut txs = corpus_txs(Corpus::EthTransfer, None, &nonces, n);
+    txs.truncate(senders);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (addr, stop) = (node.addr.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut conn = Conn::open(&addr);
+            let who = json!([dev_key(3).address(), "latest"]);
+            let mut latencies = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                conn.call("eth_getBalance", &who);
+                latencies.push(t.elapsed());
+            }
+            latencies
+        })
+    };
+    let load = run_load(&node.addr, txs);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut reads = reader.join().unwrap();
+    reads.sort_unstable();
+    let pct = |p: f64| reads[((reads.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "eth_getBalance during production ({block_ms}ms blocks, {senders} senders, {:.0} tx/s load): reads={} p50={:.2?} p99={:.2?} max={:.2?}",
+        load.tx_per_s(),
+        reads.len(),
+        pct(0.5),
+        pct(0.99),
+        reads[reads.len() - 1]
+    );
 }

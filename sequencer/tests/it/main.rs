@@ -5,6 +5,8 @@ mod aivm;
 mod anvil_diff;
 mod bench;
 mod errors;
+mod output;
+mod reads;
 mod restart;
 mod rollup;
 mod tools;
