@@ -38,7 +38,8 @@ pub fn start_anvil(opts: &L1Options) -> Result<AnvilInstance> {
         anvil = anvil.block_time(secs);
     }
     if let Some(path) = &opts.state_path {
-        anvil = anvil.args(["--state".into(), path.display().to_string(), "--state-interval".into(), "1".into()]);
+        anvil =
+            anvil.args(["--state".into(), path.display().to_string(), "--state-interval".into(), "1".into()]);
     }
     anvil
         .try_spawn()

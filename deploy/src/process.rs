@@ -138,7 +138,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("logs/sleeper.log");
         // A shell that reports the TERM it gets, so the test sees SIGTERM (not SIGKILL) arrive.
-        let args = vec!["-c".to_owned(), "trap 'echo got-term; exit 0' TERM; echo up; while :; do sleep 0.05; done".to_owned()];
+        let args = vec![
+            "-c".to_owned(),
+            "trap 'echo got-term; exit 0' TERM; echo up; while :; do sleep 0.05; done".to_owned(),
+        ];
         let mut s = Service::spawn("sleeper", Path::new("/bin/sh"), &args, &log).unwrap();
         std::thread::sleep(Duration::from_millis(300));
         assert!(s.exited().is_none());

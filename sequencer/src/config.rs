@@ -21,7 +21,7 @@ pub const DEFAULT_GAS_LIMIT: u64 = 60_000_000;
 pub const MAX_TX_SIZE: usize = 128 * 1024;
 
 /// `temporis-sequencer`: the Temporis L2 node.
-#[derive(Debug, Clone, Default, clap::Parser)]
+#[derive(Debug, Clone, clap::Parser)]
 #[command(name = "temporis-sequencer", version, about)]
 pub struct Cli {
     /// A TOML configuration file (keys as in [`Config`]); flags override it.
@@ -56,6 +56,9 @@ pub struct Cli {
     /// replays at most N blocks.
     #[arg(long = "store.snapshot-interval")]
     pub snapshot_interval: Option<u64>,
+    /// Rollup: the L1, the batcher, the proposer, follower mode.
+    #[command(flatten)]
+    pub rollup: crate::services::RollupArgs,
 }
 
 /// JSON-RPC server flags.
@@ -201,6 +204,10 @@ pub struct Config {
     pub sequencer: SequencerConfig,
     /// Mempool.
     pub txpool: TxPoolConfig,
+    /// The rollup this node belongs to (`--rollup.config`); none: standalone.
+    pub rollup: Option<temporis_protocol::rollup::RollupConfig>,
+    /// Follower mode: blocks come from L1 + DA, none is produced, no transaction is taken.
+    pub follow: bool,
 }
 
 /// JSON-RPC server settings.
@@ -271,7 +278,14 @@ impl Config {
         let pool_default = TxPoolConfig::default();
         let dev = cli.dev || file.dev.unwrap_or(false);
         let datadir = cli.datadir.clone().or(file.datadir).unwrap_or_else(|| PathBuf::from("temporis-data"));
-        Ok(Self {
+        let rollup = match &cli.rollup.config {
+            Some(path) => Some(
+                temporis_protocol::rollup::RollupConfig::load(path)
+                    .map_err(|e| SequencerError::Config(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let mut config = Self {
             dev,
             datadir,
             genesis: cli.genesis.clone().or(file.genesis),
@@ -336,7 +350,37 @@ impl Config {
                     .or(file.txpool.price_bump)
                     .unwrap_or(pool_default.price_bump),
             },
-        })
+            rollup: None,
+            follow: cli.rollup.follow,
+        };
+        if let Some(rollup) = rollup {
+            config.apply_rollup(rollup)?;
+        }
+        Ok(config)
+    }
+
+    /// Takes the chain's consensus values from the rollup configuration: every node of the
+    /// rollup (sequencer and followers) must build the same headers and L1-info deposits, so
+    /// these are not per-node settings. A flag that contradicts `rollup.json` is an error.
+    pub fn apply_rollup(&mut self, rollup: temporis_protocol::rollup::RollupConfig) -> Result<()> {
+        let conflict = |what: &str| {
+            Err(SequencerError::Config(format!(
+                "{what} contradicts rollup.json; leave it out in rollup mode"
+            )))
+        };
+        if self.chain_id.is_some_and(|id| id != rollup.l2_chain_id) {
+            return conflict("--chain.id");
+        }
+        self.chain_id = Some(rollup.l2_chain_id);
+        self.sequencer.gas_limit = rollup.l2_gas_limit;
+        self.sequencer.coinbase = rollup.fee_recipient;
+        self.sequencer.fee_params = temporis_protocol::l1::FeeParams {
+            base_fee_scalar: rollup.base_fee_scalar,
+            blob_base_fee_scalar: rollup.blob_base_fee_scalar,
+            batcher_hash: rollup.batcher_hash(),
+        };
+        self.rollup = Some(rollup);
+        Ok(())
     }
 }
 

@@ -19,6 +19,9 @@ pub enum SequencerError {
     /// not decode).
     #[error("L1 input: {0}")]
     L1(String),
+    /// A derived batch or block does not extend the chain (follower).
+    #[error("derivation: {0}")]
+    Derivation(String),
     /// A safe or finalized head the pipeline set does not fit the chain.
     #[error("sync status: {0}")]
     SyncStatus(String),

@@ -10,6 +10,7 @@ pub mod node;
 pub mod proof;
 pub mod rollup;
 pub mod rpc;
+pub mod services;
 pub mod snapshot;
 pub mod store;
 pub mod trace;

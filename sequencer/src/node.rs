@@ -57,6 +57,9 @@ use crate::{Result, SequencerError};
 /// Why a transaction was refused at submission (messages as geth words them).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubmitError {
+    /// The node is a follower: it derives its chain from L1 and takes no transaction.
+    #[error("this node is a read-only follower: send transactions to the sequencer")]
+    ReadOnly,
     /// Bytes that are not a transaction.
     #[error("rlp: {0}")]
     Decode(String),
@@ -264,6 +267,21 @@ impl L1Cursor {
     }
 }
 
+/// A block as the follower derived it: what [`Node::import_block`] executes.
+#[derive(Debug, Clone)]
+pub struct DerivedBlockInput {
+    /// Its number (the head's + 1).
+    pub number: u64,
+    /// Its timestamp.
+    pub timestamp: u64,
+    /// Its L1 origin.
+    pub origin: L1BlockInfo,
+    /// The epoch's user deposits (used when the block starts its epoch).
+    pub deposits: Vec<temporis_protocol::deposit::DepositLog>,
+    /// Its transactions after the system ones, with their senders.
+    pub txs: Vec<Recovered<OpTxEnvelope>>,
+}
+
 struct Inner {
     config: Config,
     /// The L1 origin and queued L1 blocks of the block producer.
@@ -289,6 +307,8 @@ struct Inner {
     blocks: broadcast::Sender<Arc<StoredBlock>>,
     pending_txs: broadcast::Sender<B256>,
     stopped: AtomicBool,
+    /// Why the follower's derivation stopped, if it did (cleared once it goes on).
+    derivation_error: Mutex<Option<String>>,
     /// What the pipeline reported of L1 and of the L2 safe and finalized heads.
     sync: RwLock<SyncRefs>,
 }
@@ -429,6 +449,15 @@ impl Node {
             temporis_protocol::chain::DEVNET_L2_CHAIN_ID
         });
         let (mut state, genesis_header) = genesis_block(&genesis, config.sequencer.gas_limit);
+        if let Some(rollup) = &config.rollup {
+            let hash = genesis_header.hash_slow();
+            if hash != rollup.genesis.l2.hash {
+                return Err(SequencerError::Config(format!(
+                    "the genesis hashes to {hash} but rollup.json's L2 genesis is {}: another chain",
+                    rollup.genesis.l2.hash
+                )));
+            }
+        }
         // The model precompiles over a store in the datadir: chunks and verified models survive
         // a restart, so blocks replayed from a snapshot find the models published before it
         // (a replay from genesis refills the store by itself).
@@ -566,6 +595,7 @@ impl Node {
                 blocks,
                 pending_txs,
                 stopped: AtomicBool::new(false),
+                derivation_error: Mutex::new(None),
                 sync: RwLock::new(sync),
             }),
         })
@@ -908,6 +938,9 @@ impl Node {
 
     /// Checks raw transaction bytes and adds the transaction to the pool; returns its hash.
     pub fn submit_raw(&self, raw: &[u8]) -> Result<B256, SubmitError> {
+        if self.inner.config.follow {
+            return Err(SubmitError::ReadOnly);
+        }
         if raw.len() > MAX_TX_SIZE {
             return Err(SubmitError::Oversized);
         }
@@ -1001,6 +1034,79 @@ impl Node {
     /// Builds, stores and publishes the next block. The block is committed to the store before
     /// it becomes the head (and so before any client can see it or its state).
     pub fn produce_block(&self) -> Result<Arc<StoredBlock>> {
+        self.build_block(None)
+    }
+
+    /// Imports a block the follower derived from L1 + DA: its transactions are executed after
+    /// the system transactions its L1 origin gives (the same code the producer runs, so the
+    /// two agree by construction), with every transaction required to be valid; the block is
+    /// committed as a produced one is. A derived block that does not execute is an error
+    /// naming the transaction and why.
+    pub fn import_block(&self, block: &DerivedBlockInput) -> Result<Arc<StoredBlock>> {
+        self.build_block(Some(block))
+    }
+
+    /// Imports the blocks of a derived batch that are above the head (a restarted follower
+    /// reads batches it already has again), after checking that the batch builds on this
+    /// chain. Returns the last block imported, if any.
+    pub fn import_batch(&self, batch: &temporis_pipeline::derive::DerivedBatch) -> Result<Option<u64>> {
+        let Some(first) = batch.blocks.first() else { return Ok(None) };
+        let head = self.head().header.number;
+        if first.number == 0 || first.number > head + 1 {
+            return Err(SequencerError::Derivation(format!(
+                "batch {} (L1 block {}) starts at L2 block {} but the head is {head}: a batch is missing",
+                batch.batch_index, batch.l1_block, first.number
+            )));
+        }
+        let parent = self
+            .block(first.number - 1)?
+            .ok_or_else(|| SequencerError::Store(format!("block {} missing", first.number - 1)))?;
+        if parent.hash != batch.parent_hash {
+            return Err(SequencerError::Derivation(format!(
+                "batch {} (L1 block {}) builds on {} but L2 block {} is {}",
+                batch.batch_index,
+                batch.l1_block,
+                batch.parent_hash,
+                first.number - 1,
+                parent.hash
+            )));
+        }
+        let mut last = None;
+        for b in batch.blocks.iter().filter(|b| b.number > head) {
+            let mut txs = Vec::with_capacity(b.txs.len());
+            for (i, raw) in b.txs.iter().enumerate() {
+                let tx = OpTxEnvelope::decode_2718(&mut raw.as_ref())
+                    .map_err(|e| SequencerError::Derivation(format!("L2 block {} tx {i}: {e}", b.number)))?;
+                if tx.is_deposit() {
+                    return Err(SequencerError::Derivation(format!(
+                        "L2 block {} tx {i}: a deposit in a batch (deposits come from L1 only)",
+                        b.number
+                    )));
+                }
+                let signer =
+                    alloy::consensus::transaction::SignerRecoverable::recover_signer(&tx).map_err(|e| {
+                        SequencerError::Derivation(format!(
+                            "L2 block {} tx {i}: bad signature: {e}",
+                            b.number
+                        ))
+                    })?;
+                txs.push(Recovered::new_unchecked(tx, signer));
+            }
+            let input = DerivedBlockInput {
+                number: b.number,
+                timestamp: b.timestamp,
+                origin: b.origin,
+                deposits: b.deposits.clone(),
+                txs,
+            };
+            last = Some(self.import_block(&input)?.header.number);
+        }
+        Ok(last)
+    }
+
+    /// Builds, executes and commits the next block: from the pool and the L1 cursor
+    /// (`derived` none: producing), or exactly as derived (following).
+    fn build_block(&self, derived: Option<&DerivedBlockInput>) -> Result<Arc<StoredBlock>> {
         let inner = &self.inner;
         let _gate = inner.gate.write().expect("gate lock");
         let mut state = inner.state.write().expect("state lock");
@@ -1009,18 +1115,47 @@ impl Node {
         let base_fee = parent.header.next_block_base_fee(BaseFeeParams::ethereum()).unwrap_or_default();
         // Sub-second block times give several blocks per second: timestamps never go
         // backwards but may repeat.
-        let timestamp = now_secs().max(parent.header.timestamp);
+        let timestamp = match derived {
+            None => now_secs().max(parent.header.timestamp),
+            Some(d) => {
+                if d.number != parent.header.number + 1 || d.timestamp < parent.header.timestamp {
+                    return Err(SequencerError::Derivation(format!(
+                        "derived block {} at time {} does not follow the head {} at time {}",
+                        d.number, d.timestamp, parent.header.number, parent.header.timestamp
+                    )));
+                }
+                d.timestamp
+            }
+        };
         // The block's system transactions come first: the L1 attributes deposit, and in the
         // first block of an epoch the epoch's user deposits.
-        let (origin, system_txs) = {
-            let l1 = inner.l1.lock().expect("l1 lock");
-            match l1.next(timestamp) {
-                None => (None, Vec::new()),
-                Some((info, seq, deposits, advanced)) => {
-                    let txs = block_system_txs(&info, seq, deposits, &inner.config.sequencer.fee_params)
-                        .map_err(|e| SequencerError::L1(e.to_string()))?;
-                    (Some((info, seq, advanced)), txs)
+        let (origin, system_txs) = match derived {
+            None => {
+                let l1 = inner.l1.lock().expect("l1 lock");
+                match l1.next(timestamp) {
+                    None => (None, Vec::new()),
+                    Some((info, seq, deposits, advanced)) => {
+                        let txs = block_system_txs(&info, seq, deposits, &inner.config.sequencer.fee_params)
+                            .map_err(|e| SequencerError::L1(e.to_string()))?;
+                        (Some((info, seq, advanced)), txs)
+                    }
                 }
+            }
+            Some(d) => {
+                // Same epoch as the parent: the next sequence number, no deposits; a new origin
+                // starts an epoch with its deposits.
+                let parent_origin = inner.store.block(parent.header.number)?.and_then(|b| b.l1_origin);
+                let seq = match parent_origin {
+                    Some(o) if o.number == d.origin.number => {
+                        inner.store.block_output(parent.header.number)?.map_or(0, |o| o.sequence_number) + 1
+                    }
+                    _ => 0,
+                };
+                let deposits: &[temporis_protocol::deposit::DepositLog] =
+                    if seq == 0 { &d.deposits } else { &[] };
+                let txs = block_system_txs(&d.origin, seq, deposits, &inner.config.sequencer.fee_params)
+                    .map_err(|e| SequencerError::Derivation(format!("block {}: {e}", d.number)))?;
+                (Some((d.origin, seq, false)), txs)
             }
         };
         let mut candidates: Vec<Recovered<OpTxEnvelope>> = system_txs
@@ -1031,12 +1166,15 @@ impl Node {
             })
             .collect();
         let system_gas: u64 = candidates.iter().map(|t| t.gas_limit()).sum();
-        {
-            let pool = inner.pool.lock().expect("pool lock");
-            let best = pool.best(base_fee, gas_limit.saturating_sub(system_gas), |a| {
-                state.account(a).map_or(0, |acc| acc.nonce)
-            });
-            candidates.extend(best.into_iter().map(|t| (*t).clone()));
+        match derived {
+            None => {
+                let pool = inner.pool.lock().expect("pool lock");
+                let best = pool.best(base_fee, gas_limit.saturating_sub(system_gas), |a| {
+                    state.account(a).map_or(0, |acc| acc.nonce)
+                });
+                candidates.extend(best.into_iter().map(|t| (*t).clone()));
+            }
+            Some(d) => candidates.extend(d.txs.iter().cloned()),
         }
         let header_base = Header {
             parent_hash: parent.hash,
@@ -1055,7 +1193,10 @@ impl Node {
             ..Header::default()
         };
         let started = Instant::now();
-        let options = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::Skip };
+        // A sequencer leaves out what cannot be included; a follower must include everything
+        // the batch says, or the batch is not the chain.
+        let on_invalid = if derived.is_some() { InvalidTxPolicy::FailBlock } else { InvalidTxPolicy::Skip };
+        let options = ExecOptions { per_tx_roots: false, on_invalid };
         state.record_pre_state();
         let out =
             match inner.executor.execute_block(&mut state, &block_input(&header_base), &candidates, &options)
@@ -1065,7 +1206,10 @@ impl Node {
                     // Back to the head's state: what a failed block wrote never existed.
                     let pre = state.take_pre_state();
                     state.apply_pre_state(&pre);
-                    return Err(SequencerError::Execution(e.to_string()));
+                    return Err(match derived {
+                        Some(d) => SequencerError::Derivation(format!("block {}: {e}", d.number)),
+                        None => SequencerError::Execution(e.to_string()),
+                    });
                 }
             };
         let rejected: std::collections::HashSet<usize> = out.rejected.iter().map(|r| r.index).collect();
@@ -1136,7 +1280,7 @@ impl Node {
             inner.recent.write().expect("recent lock").push(block.clone());
             *head = Head { header: block.header.clone(), hash: block.hash };
         }
-        if let Some((info, seq, advanced)) = origin {
+        if let Some((info, seq, advanced)) = origin.filter(|_| derived.is_none()) {
             let mut l1 = inner.l1.lock().expect("l1 lock");
             if advanced {
                 l1.queue.pop_front();
@@ -1162,7 +1306,11 @@ impl Node {
         crate::metrics::Metrics::inc(&m.blocks_produced, 1);
         crate::metrics::Metrics::inc(&m.txs_included, block.txs.len() as u64);
         m.last_block_micros.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-        tracing::info!(target: "sequencer::producer", number = block.header.number, hash = %block.hash, txs = block.txs.len(), gas_used = block.header.gas_used, ?executed, total = ?started.elapsed(), "block produced");
+        if derived.is_some() {
+            tracing::info!(target: "sequencer::follower", number = block.header.number, hash = %block.hash, txs = block.txs.len(), gas_used = block.header.gas_used, ?executed, total = ?started.elapsed(), "block imported");
+        } else {
+            tracing::info!(target: "sequencer::producer", number = block.header.number, hash = %block.hash, txs = block.txs.len(), gas_used = block.header.gas_used, ?executed, total = ?started.elapsed(), "block produced");
+        }
         let _ = inner.blocks.send(block.clone());
         Ok(block)
     }
@@ -1170,6 +1318,27 @@ impl Node {
     /// Whether the producer stopped on a store failure.
     pub fn is_stopped(&self) -> bool {
         self.inner.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Whether the next block can be built: always standalone; in rollup mode only once the L1
+    /// watcher has handed over a first L1 origin, because every rollup block must say which L1
+    /// block it was built on (a follower derives its deposits and L1 attributes from it).
+    pub fn ready_to_produce(&self) -> bool {
+        if self.inner.config.rollup.is_none() {
+            return true;
+        }
+        let timestamp = now_secs().max(self.inner.head.read().expect("head lock").header.timestamp);
+        self.inner.l1.lock().expect("l1 lock").next(timestamp).is_some()
+    }
+
+    /// Records why the follower's derivation stopped (`None`: it is running).
+    pub fn set_derivation_error(&self, error: Option<String>) {
+        *self.inner.derivation_error.lock().expect("derivation lock") = error;
+    }
+
+    /// Why the follower's derivation stopped, if it did.
+    pub fn derivation_error(&self) -> Option<String> {
+        self.inner.derivation_error.lock().expect("derivation lock").clone()
     }
 
     /// Runs the block producer on its own thread until `shutdown` is set: a block every
@@ -1190,6 +1359,9 @@ impl Node {
                     next += interval;
                     if next < now {
                         next = now + interval;
+                    }
+                    if !node.ready_to_produce() {
+                        continue;
                     }
                     if let Err(e) = node.produce_block() {
                         tracing::error!(target: "sequencer::producer", error = %e, "block production failed; stopping");

@@ -5,10 +5,10 @@
 use clap::Parser;
 use eyre::{Context, Result};
 use std::path::PathBuf;
+use std::time::Duration;
 use temporis_da_adapters::LocalBackend;
 use temporis_da_adapters::local::DEFAULT_MAX_BLOB_SIZE;
 use temporis_da_adapters::server::{ServerConfig, router};
-use std::time::Duration;
 use temporis_deploy::accounts::Role;
 use temporis_deploy::devnet::{DEVNET_FOLLOWER_PORT, L1Options, Manifest, start_anvil};
 use temporis_deploy::l1::{DeployConfig, Deployment, deploy_marketplace, deploy_rollup};
@@ -99,8 +99,7 @@ async fn main() -> Result<()> {
         std::fs::remove_dir_all(&args.datadir)
             .with_context(|| format!("removing {}", args.datadir.display()))?;
     }
-    std::fs::create_dir_all(&args.datadir)
-        .with_context(|| format!("creating {}", args.datadir.display()))?;
+    std::fs::create_dir_all(&args.datadir).with_context(|| format!("creating {}", args.datadir.display()))?;
     let datadir = args.datadir.canonicalize()?;
 
     // The L1 keeps its state in the data directory (anvil dumps it every second and on exit),

@@ -24,7 +24,12 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let anvil = start_anvil(&L1Options { anvil_path: args.anvil_path, port: args.port, block_time: None, state_path: None })?;
+    let anvil = start_anvil(&L1Options {
+        anvil_path: args.anvil_path,
+        port: args.port,
+        block_time: None,
+        state_path: None,
+    })?;
     let config = DeployConfig::devnet();
     let deployment = deploy_all(&anvil.endpoint(), &config).await?;
     let rows = measure(&anvil.endpoint(), &deployment, &config).await?;

@@ -16,6 +16,7 @@ async fn main() -> eyre::Result<()> {
         .init();
     let cli = Cli::parse();
     let config = Config::from_cli(&cli)?;
+    let datadir = config.datadir.clone();
     tracing::info!(target: "sequencer", datadir = %config.datadir.display(), dev = config.dev, block_time = ?config.sequencer.block_time, "starting");
     let node = tokio::task::spawn_blocking(move || Node::open(config)).await??;
     let (addr, server) = rpc::serve(node.clone()).await?;
@@ -32,7 +33,16 @@ async fn main() -> eyre::Result<()> {
     }
 
     let shutdown = Arc::new(AtomicBool::new(false));
-    let producer = node.spawn_producer(shutdown.clone());
+    // A follower's blocks come from L1 + DA; everyone else produces them.
+    let producer = (!node.config().follow).then(|| node.spawn_producer(shutdown.clone()));
+    let services = match node.config().rollup.clone() {
+        Some(rollup) => {
+            let mode = if node.config().follow { "follower" } else { "sequencer" };
+            tracing::info!(target: "sequencer", mode, batcher = cli.rollup.batcher_enabled, proposer = cli.rollup.proposer_enabled, l1 = %cli.rollup.l1.rpc_url, da = %cli.rollup.da_url, "rollup mode");
+            Some(temporis_sequencer::services::start(node.clone(), &rollup, &cli.rollup, &datadir).await?)
+        }
+        None => None,
+    };
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
@@ -50,7 +60,12 @@ async fn main() -> eyre::Result<()> {
     // serving. Every block a client saw is already durable; nothing else needs flushing.
     tracing::info!(target: "sequencer", "shutting down");
     shutdown.store(true, Ordering::SeqCst);
-    let _ = tokio::task::spawn_blocking(move || producer.join()).await;
+    if let Some(services) = services {
+        services.stop().await;
+    }
+    if let Some(producer) = producer {
+        let _ = tokio::task::spawn_blocking(move || producer.join()).await;
+    }
     let _ = server.stop();
     server.stopped().await;
     if node.is_stopped() {
