@@ -124,7 +124,8 @@ impl RollupConfig {
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<Self, RollupConfigError> {
         let p = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| RollupConfigError::Io { path: p.clone(), source })?;
+        let bytes =
+            std::fs::read(path).map_err(|source| RollupConfigError::Io { path: p.clone(), source })?;
         let config: Self =
             serde_json::from_slice(&bytes).map_err(|source| RollupConfigError::Parse { path: p, source })?;
         config.validate()?;

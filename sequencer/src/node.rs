@@ -864,6 +864,51 @@ impl Node {
         Ok(Some(f(&HeadView { state: &state, undo: Some(&merged) }, &head)))
     }
 
+    /// A copy of the whole state at block `at`: the head state with the undo logs of the blocks
+    /// after `at` put back, newest first, and its root checked against block `at`'s header.
+    /// O(state) to copy, so it serves rare, whole-state work at past blocks (`eth_getProof` of an
+    /// output's block, which a withdrawal proof needs); at most [`MAX_HISTORY_BLOCKS`] back.
+    pub fn state_at(&self, at: u64) -> Result<State> {
+        let _gate = self.inner.gate.read().expect("gate lock");
+        let state = self.inner.state.read().expect("state lock");
+        let head = self.inner.head.read().expect("head lock").clone();
+        if at > head.header.number {
+            return Err(SequencerError::HistoricalState(format!(
+                "block {at} is past the head {}",
+                head.header.number
+            )));
+        }
+        if head.header.number - at > MAX_HISTORY_BLOCKS {
+            return Err(SequencerError::HistoricalState(format!(
+                "block {at} is more than {MAX_HISTORY_BLOCKS} blocks behind the head {}",
+                head.header.number
+            )));
+        }
+        let logs = if at < head.header.number {
+            self.inner.store.undo_logs(at + 1, head.header.number)?
+        } else {
+            Vec::new()
+        };
+        let mut past = state.clone();
+        drop(state);
+        for bytes in logs.iter().rev() {
+            past.apply_pre_state(&crate::snapshot::decode_pre_state(bytes)?);
+        }
+        let want = self
+            .inner
+            .store
+            .header(at)?
+            .ok_or_else(|| SequencerError::Store(format!("block {at} missing")))?
+            .state_root;
+        let got = past.state_root();
+        if got != want {
+            return Err(SequencerError::Store(format!(
+                "state rebuilt at block {at} has root {got}, its header says {want}"
+            )));
+        }
+        Ok(past)
+    }
+
     /// Runs `f` on the head state and the head it belongs to.
     pub fn with_state<R>(&self, f: impl FnOnce(&State, &Head) -> R) -> R {
         let _gate = self.inner.gate.read().expect("gate lock");

@@ -709,10 +709,19 @@ pub fn module(node: Node) -> RpcModule<Node> {
             return Err(err(-32602, format!("too many storage keys (at most {MAX_PROOF_KEYS})")));
         }
         let slots: Vec<B256> = keys.iter().map(|k| k.as_b256()).collect();
-        n.with_state_mut(|state, head| {
-            check_state_block(n, head, block)?;
-            to_value(crate::proof::get_proof(state, address, &slots))
-        })
+        let head = n.head().header.number;
+        match state_block(n, block)? {
+            // A past block: its state rebuilt from the undo logs (withdrawal proofs open the
+            // message passer at an output's block, which the head has passed).
+            Some(at) if at < head => {
+                let mut past = n.state_at(at).map_err(server_err)?;
+                to_value(crate::proof::get_proof(&mut past, address, &slots))
+            }
+            _ => n.with_state_mut(|state, head| {
+                check_state_block(n, head, block)?;
+                to_value(crate::proof::get_proof(state, address, &slots))
+            }),
+        }
     });
     blocking!("eth_createAccessList", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;

@@ -169,7 +169,10 @@ impl Devnet {
 
     /// A `cast` bound to the follower.
     pub fn follower_cast(&self) -> Result<Cast> {
-        Ok(Cast { bin: tool("cast")?, rpc_url: self.follower_url.clone().context("the devnet runs no follower")? })
+        Ok(Cast {
+            bin: tool("cast")?,
+            rpc_url: self.follower_url.clone().context("the devnet runs no follower")?,
+        })
     }
 
     /// The log file of a devnet service (`sequencer`, `follower`).

@@ -12,7 +12,12 @@ use temporis_e2e::{free_port, tool};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_contract_flow_runs_and_settles() -> Result<()> {
-    let anvil = start_anvil(&L1Options { anvil_path: tool("anvil")?, port: free_port()?, block_time: None, state_path: None })?;
+    let anvil = start_anvil(&L1Options {
+        anvil_path: tool("anvil")?,
+        port: free_port()?,
+        block_time: None,
+        state_path: None,
+    })?;
     let config = DeployConfig::devnet();
     let deployment = deploy_all(&anvil.endpoint(), &config).await?;
     // `measure` fails on any revert and on any effect that is not what it should be (owner,

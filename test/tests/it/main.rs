@@ -2,3 +2,4 @@
 
 mod devnet_marketplace;
 mod l1_flows;
+mod rollup;
