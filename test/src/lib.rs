@@ -207,6 +207,102 @@ impl Devnet {
     }
 }
 
+/// A workspace binary next to the test executable (`make test` builds them all).
+pub fn workspace_bin(name: &str) -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().and_then(Path::parent).context("test executable has no target dir")?;
+    let bin = dir.join(name);
+    ensure!(bin.exists(), "{} missing: build the workspace first (`cargo build --workspace`)", bin.display());
+    Ok(bin)
+}
+
+/// A `temporis-sequencer` process the test starts itself (to kill it with SIGKILL, or to point
+/// it at a DA server of the test's own).
+#[derive(Debug)]
+pub struct NodeProcess {
+    child: Child,
+    /// Its JSON-RPC URL.
+    pub url: String,
+    /// Its log (stdout and stderr).
+    pub log: PathBuf,
+}
+
+impl NodeProcess {
+    /// Starts `temporis-sequencer args… --http.port <free>` and waits for its JSON-RPC.
+    pub fn start(args: &[String], log: &Path) -> Result<Self> {
+        let port = free_port()?;
+        let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+        let child = Command::new(workspace_bin("temporis-sequencer")?)
+            .args(args)
+            .args(["--http.port", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .context("spawning temporis-sequencer")?;
+        let mut node = Self { child, url: format!("http://127.0.0.1:{port}"), log: log.to_path_buf() };
+        let url = node.url.clone();
+        wait_for(&format!("temporis-sequencer on {url}"), Duration::from_secs(60), || {
+            if let Some(status) = node.child.try_wait()? {
+                bail!("temporis-sequencer exited with {status}: {}", node.log_tail(30));
+            }
+            Ok(http_rpc(&url, "eth_chainId", "[]").ok().map(|_| ()))
+        })?;
+        Ok(node)
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The last `n` lines of its log.
+    pub fn log_tail(&self, n: usize) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// One JSON-RPC call over plain HTTP; the `result`, or an error with the node's message.
+pub fn http_rpc(url: &str, method: &str, params: &str) -> Result<serde_json::Value> {
+    let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
+    let (status, resp) = http_json("POST", url, body.as_bytes())?;
+    ensure!(status == 200, "{method}: HTTP {status}");
+    let v: serde_json::Value = serde_json::from_slice(&resp)?;
+    if let Some(e) = v.get("error") {
+        bail!("{method}: {e}");
+    }
+    Ok(v["result"].clone())
+}
+
+fn http_json(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").context("http:// URL expected")?;
+    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut stream = std::net::TcpStream::connect(host)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response)?;
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").context("no end of headers")?;
+    let head = String::from_utf8_lossy(&response[..split]);
+    let status: u16 = head.split_whitespace().nth(1).context("no status")?.parse()?;
+    Ok((status, response[split + 4..].to_vec()))
+}
+
 /// Prints the tail of every service log of a devnet data directory (on a failed start).
 pub fn dump_logs(datadir: &Path) {
     let Ok(dir) = std::fs::read_dir(datadir.join("logs")) else { return };
@@ -265,6 +361,11 @@ pub struct Cast {
 }
 
 impl Cast {
+    /// The pinned `cast` pointed at `rpc_url`.
+    pub fn new(rpc_url: &str) -> Result<Self> {
+        Ok(Self { bin: tool("cast")?, rpc_url: rpc_url.to_owned() })
+    }
+
     fn run(&self, args: &[&str]) -> Result<String> {
         let out = Command::new(&self.bin).args(args).args(["--rpc-url", &self.rpc_url]).output()?;
         if !out.status.success() {

@@ -4,25 +4,15 @@
 
 use alloy_primitives::{Address, B256, U256, hex, keccak256};
 use eyre::{Context, ContextCompat, Result, ensure};
-use std::path::PathBuf;
 use std::process::Command;
 use std::str::FromStr;
 use std::time::Duration;
-use temporis_e2e::{Cast, Devnet, DevnetOptions, repo_root, tool, wait_for};
+use temporis_e2e::{Cast, Devnet, DevnetOptions, repo_root, tool, wait_for, workspace_bin};
 
 const ETH: u64 = 1_000_000_000_000_000_000;
 const MINT_SIG: &str = "mint(address,(bytes32,bytes,bytes32,uint256,bool,address,uint16,uint16))";
 const MESSAGE_PASSER: &str = "0x4200000000000000000000000000000000000016";
 const MODEL_REGISTRY: &str = "0x4200000000000000000000000000000000000A00";
-
-/// A workspace binary next to the test executable (`make test` builds them all).
-pub(crate) fn workspace_bin(name: &str) -> Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let dir = exe.parent().and_then(|p| p.parent()).context("test executable has no target dir")?;
-    let bin = dir.join(name);
-    ensure!(bin.exists(), "{} missing: build the workspace first (`cargo build --workspace`)", bin.display());
-    Ok(bin)
-}
 
 fn u256(v: &serde_json::Value) -> Result<U256> {
     Ok(U256::from_str(v.as_str().with_context(|| format!("not a quantity: {v}"))?)?)
