@@ -24,7 +24,7 @@ DEVNET_ARGS ?=
 .PHONY: help bootstrap devnet test test-contracts test-rust contracts bindings check-bindings lint fmt gas snapshot clean
 
 help:
-	@echo "make devnet    bring Temporis up on its embedded defaults (anvil L1 + every contract)"
+	@echo "make devnet    bring Temporis up on its embedded defaults (L1, contracts, DA, sequencer, follower)"
 	@echo "make test      run every test: forge suite, bindings check, clippy, Rust and end-to-end tests"
 	@echo "make bindings  regenerate contracts/bindings/artifacts after changing Solidity"
 	@echo "make gas       measure the gas table (docs/gas.md) on a fresh anvil"
@@ -33,8 +33,11 @@ help:
 bootstrap:
 	@scripts/bootstrap.sh
 
+# The devnet starts the sequencer and the follower as child processes (the binary next to it);
+# the user tools (temporis-withdraw, temporis-aivm, temporis-da) are built alongside.
 devnet: bootstrap
-	$(CARGO) run --locked -p temporis-deploy --bin temporis-devnet -- --anvil.path $(TOOLS)/anvil $(DEVNET_ARGS)
+	$(CARGO) build --locked -p temporis-deploy -p temporis-sequencer -p temporis-pipeline -p temporis-aivm -p temporis-da-adapters --bins
+	"$${CARGO_TARGET_DIR:-target}/debug/temporis-devnet" --anvil.path $(TOOLS)/anvil $(DEVNET_ARGS)
 
 contracts: bootstrap
 	cd contracts && $(FORGE) build

@@ -207,44 +207,14 @@ fn deposit_deploy_trade_infer_batch_follow_withdraw() -> Result<()> {
     // --- 4. The batch holding the buy is in DA, and its commitment on L1 in the inbox.
     let inbox = devnet.contract("batchInbox")?;
     let da = devnet.da_url()?;
-    let found = wait_for("a batch with the buy transaction", Duration::from_secs(90), || {
-        let logs: serde_json::Value = serde_json::from_str(&l1.raw(&[
-            "logs",
-            "--json",
-            "--from-block",
-            "0",
-            "--address",
-            &inbox.to_string(),
-            "BatchPosted(uint256 indexed,bytes)",
-        ])?)?;
-        for log in logs.as_array().context("logs")? {
-            let data = hex::decode(log["data"].as_str().context("data")?)?;
-            // ABI: offset, length, payload.
-            let len = U256::from_be_slice(&data[32..64]).to::<usize>();
-            let payload = &data[64..64 + len];
-            ensure!(payload[0] == 0x01, "inbox payload version {}", payload[0]);
-            let commitment = &payload[1..];
-            let (status, body) =
-                temporis_e2e::http("GET", &format!("{da}/get/0x{}", hex::encode(commitment)), b"")?;
-            ensure!(status == 200, "DA get {status}");
-            if commitment[0] == 0x00 {
-                ensure!(
-                    keccak256(&body).as_slice() == &commitment[1..],
-                    "DA data does not hash to its commitment"
-                );
-            }
-            let mut reader = temporis_batch::ChannelReader::new(temporis_batch::DecodeLimits::new(73571));
-            for batch in reader.push(&body)? {
-                for b in &batch.blocks {
-                    if b.number == buy_block && b.txs.iter().any(|t| keccak256(t) == buy_hash) {
-                        return Ok(Some(()));
-                    }
-                }
-            }
-        }
-        Ok(None)
+    wait_for("a batch with the buy transaction", Duration::from_secs(90), || {
+        let batches = posted_batches(&l1, inbox, &da)?;
+        Ok(batches
+            .iter()
+            .flat_map(|b| b.blocks.iter())
+            .any(|b| b.number == buy_block && b.txs.iter().any(|t| keccak256(t) == buy_hash))
+            .then_some(()))
     })?;
-    let _ = found;
 
     // --- 5. The follower, from L1 + DA alone, reaches the sequencer's block hashes.
     let follower = devnet.follower_cast()?;
@@ -293,7 +263,9 @@ fn deposit_deploy_trade_infer_batch_follow_withdraw() -> Result<()> {
     Ok(())
 }
 
-/// Used by the crash tests: the commitment and batches of every `BatchPosted` event so far.
+/// Every batch posted so far: each `BatchPosted` payload (`0x01 ‖ commitment`) read from the
+/// L1 inbox, its data fetched from the DA server and checked against a keccak commitment,
+/// decoded with the batch codec.
 pub(crate) fn posted_batches(l1: &Cast, inbox: Address, da: &str) -> Result<Vec<temporis_batch::Batch>> {
     let logs: serde_json::Value = serde_json::from_str(&l1.raw(&[
         "logs",
