@@ -222,11 +222,28 @@ async fn main() -> Result<()> {
     for s in services.iter_mut().rev() {
         s.stop();
     }
-    drop(anvil); // stops the anvil process
+    stop_anvil(anvil);
     if let Some((name, log)) = failed {
         eyre::bail!("{name} exited unexpectedly; see {}", log.display());
     }
     Ok(())
+}
+
+/// Stops anvil with SIGINT, on which it writes its state file (`--state`) before exiting, so a
+/// resumed devnet finds the L1 exactly where its L2 left it; SIGKILL (the handle's drop) only if
+/// it does not exit within 10 s.
+fn stop_anvil(mut anvil: alloy::node_bindings::AnvilInstance) {
+    let pid = anvil.child().id();
+    let _ = std::process::Command::new("kill").args(["-INT", &pid.to_string()]).status();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if matches!(anvil.child_mut().try_wait(), Ok(Some(_))) {
+            info!(target: "devnet", "L1 (anvil) stopped, state written");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    tracing::warn!(target: "devnet", "anvil did not stop on SIGINT; killing it");
 }
 
 /// Resolves when one of `services` exits, with its name and log.
