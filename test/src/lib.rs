@@ -79,6 +79,8 @@ pub struct Devnet {
     pub manifest: serde_json::Value,
     /// The devnet's data directory (removed on drop).
     pub datadir: PathBuf,
+    /// Its command line (for a restart).
+    args: Vec<String>,
 }
 
 impl Devnet {
@@ -93,56 +95,27 @@ impl Devnet {
         let da_port = free_port()?;
         let datadir = std::env::temp_dir().join(format!("temporis-e2e-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&datadir);
-        let mut cmd = Command::new(devnet_bin()?);
-        cmd.args(["--l1.port", &port.to_string(), "--da.port", &da_port.to_string()])
-            .args(["--l1.block-time", &opts.l1_block_time.to_string()])
-            .args(["--l2.port", &free_port()?.to_string(), "--follower.port", &free_port()?.to_string()]);
+        let mut args: Vec<String> = vec![
+            "--l1.port".into(),
+            port.to_string(),
+            "--da.port".into(),
+            da_port.to_string(),
+            "--l1.block-time".into(),
+            opts.l1_block_time.to_string(),
+            "--l2.port".into(),
+            free_port()?.to_string(),
+            "--follower.port".into(),
+            free_port()?.to_string(),
+        ];
         if opts.l1_only {
-            cmd.arg("--l1-only");
+            args.push("--l1-only".into());
         }
         if opts.no_follower {
-            cmd.arg("--no-follower");
+            args.push("--no-follower".into());
         }
-        let mut child = cmd
-            .arg("--anvil.path")
-            .arg(tool("anvil")?)
-            .arg("--datadir")
-            .arg(&datadir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("spawning temporis-devnet")?;
-
-        // The devnet prints a line "ready" on stdout once everything is deployed.
-        let stdout = child.stdout.take().context("devnet stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.trim() == "ready" {
-                    let _ = tx.send(());
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(180);
-        loop {
-            if rx.recv_timeout(Duration::from_millis(200)).is_ok() {
-                break;
-            }
-            if let Some(status) = child.try_wait()? {
-                dump_logs(&datadir);
-                bail!("temporis-devnet exited early with {status}");
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                dump_logs(&datadir);
-                bail!("temporis-devnet did not become ready within 180 s");
-            }
-        }
-        let manifest_path = datadir.join("addresses.json");
-        let manifest: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(&manifest_path)
-                .with_context(|| format!("reading {}", manifest_path.display()))?,
-        )?;
+        args.extend(["--anvil.path".into(), tool("anvil")?.display().to_string()]);
+        args.extend(["--datadir".into(), datadir.display().to_string()]);
+        let (child, manifest) = spawn_ready(&args, &datadir)?;
         let url = |key: &str| manifest["l2"][key].as_str().map(str::to_owned);
         Ok(Self {
             child,
@@ -151,7 +124,18 @@ impl Devnet {
             follower_url: url("followerUrl"),
             manifest,
             datadir,
+            args,
         })
+    }
+
+    /// Stops the devnet (Ctrl-C's path) and starts it again on the same data directory and
+    /// ports: it must resume, not redeploy.
+    pub fn restart(&mut self) -> Result<()> {
+        stop(&mut self.child);
+        let (child, manifest) = spawn_ready(&self.args, &self.datadir)?;
+        self.child = child;
+        self.manifest = manifest;
+        Ok(())
     }
 
     /// Address of a contract deployed on the L2 (`l2.contracts.<key>`).
@@ -303,6 +287,61 @@ fn http_json(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
     Ok((status, response[split + 4..].to_vec()))
 }
 
+/// Starts `temporis-devnet args…` and waits for its `ready` line; returns it and its manifest.
+fn spawn_ready(args: &[String], datadir: &Path) -> Result<(Child, serde_json::Value)> {
+    let mut child = Command::new(devnet_bin()?)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("spawning temporis-devnet")?;
+    // The devnet prints a line "ready" on stdout once everything is up.
+    let stdout = child.stdout.take().context("devnet stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.trim() == "ready" {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        if rx.recv_timeout(Duration::from_millis(200)).is_ok() {
+            break;
+        }
+        if let Some(status) = child.try_wait()? {
+            dump_logs(datadir);
+            bail!("temporis-devnet exited early with {status}");
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            dump_logs(datadir);
+            bail!("temporis-devnet did not become ready within 180 s");
+        }
+    }
+    let manifest_path = datadir.join("addresses.json");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&manifest_path)
+            .with_context(|| format!("reading {}", manifest_path.display()))?,
+    )?;
+    Ok((child, manifest))
+}
+
+/// SIGTERM (the devnet stops its services and anvil on it), SIGKILL only if it does not exit.
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Prints the tail of every service log of a devnet data directory (on a failed start).
 pub fn dump_logs(datadir: &Path) {
     let Ok(dir) = std::fs::read_dir(datadir.join("logs")) else { return };
@@ -338,17 +377,7 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Result<
 
 impl Drop for Devnet {
     fn drop(&mut self) {
-        // SIGTERM first: the devnet stops its anvil on it. SIGKILL only if it does not exit.
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
         let _ = std::fs::remove_dir_all(&self.datadir);
     }
 }

@@ -260,6 +260,29 @@ fn deposit_deploy_trade_infer_batch_follow_withdraw() -> Result<()> {
     wait_for("the finalization period", Duration::from_secs(60), || Ok(run("finalize").ok()))?;
     let gained = l1.balance(user)? + U256::from(ETH / 100) - l1_before;
     ensure!(gained > value, "finalizing paid out the withdrawal (gained {gained} incl. a gas allowance)");
+
+    // --- 7. Stopped (as Ctrl-C does) and started again on its data directory, the devnet
+    // resumes: same contracts, same chain, the follower goes on.
+    let head = block_number(&l2)?;
+    let head_hash = block_hash(&l2, head)?.context("head")?;
+    let portal_before = devnet.contract("portal")?;
+    drop((l1, l2, follower));
+    let mut devnet = devnet;
+    devnet.restart()?;
+    ensure!(devnet.contract("portal")? == portal_before, "the L1 contracts were redeployed");
+    let l2 = devnet.l2_cast()?;
+    ensure!(block_hash(&l2, head)? == Some(head_hash), "block {head} changed across the restart");
+    wait_for("the L2 to go on after the restart", Duration::from_secs(60), || {
+        Ok((block_number(&l2)? > head + 2).then_some(()))
+    })?;
+    let follower = devnet.follower_cast()?;
+    let got = wait_for("the follower to go on after the restart", Duration::from_secs(90), || {
+        block_hash(&follower, head + 1)
+    })?;
+    ensure!(
+        Some(got) == block_hash(&l2, head + 1)?,
+        "the follower and the sequencer differ after the restart"
+    );
     Ok(())
 }
 
