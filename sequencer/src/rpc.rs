@@ -902,6 +902,16 @@ pub fn module(node: Node) -> RpcModule<Node> {
             None => Err(server_err("header not found")),
         }
     });
+    method!("temporis_derivationStatus", |_p, n| {
+        // Operators of a follower ask this (not in the OP Stack): whether it derives, how far,
+        // and, when it stopped, where and why.
+        let head = n.head().header.number;
+        Ok(serde_json::json!({
+            "mode": if n.config().follow { "follower" } else if n.config().rollup.is_some() { "sequencer" } else { "standalone" },
+            "head": head,
+            "error": n.derivation_error(),
+        }))
+    });
     blocking!("optimism_outputAtBlock", |p, n| {
         // op-node takes a quantity; block tags are accepted too (`safe` and `finalized` name
         // the sync status' heads).

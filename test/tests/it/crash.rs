@@ -202,6 +202,10 @@ fn sequencer_kill_9_loses_no_block_and_batches_neither_skip_nor_repeat() -> Resu
         line.to_lowercase().contains("commitment") || line.to_lowercase().contains("mismatch"),
         "the error names why: {line}"
     );
+    let status = http_rpc(&bad.url, "temporis_derivationStatus", "[]")?;
+    ensure!(status["mode"] == "follower", "{status}");
+    let error = status["error"].as_str().unwrap_or_default();
+    ensure!(error.contains("batch") && error.contains("L1 block"), "the status names where: {status}");
     std::thread::sleep(Duration::from_secs(3));
     ensure!(
         number(&http_rpc(&bad.url, "eth_blockNumber", "[]")?)? == 0,
