@@ -144,6 +144,37 @@ fn view_at(
         .unwrap_or_else(|| Err(server_err("header not found")))
 }
 
+/// Runs `f` on the state at `block` and the block it belongs to: the head state (shared, no
+/// copy) for the head, `pending` and the other tags; for a past block a copy of the state
+/// rebuilt from the undo logs ([`Node::state_at`], O(state)). Calls run in the environment of
+/// the block after the one named, as they do at the head.
+fn with_state_at(n: &Node, block: Option<BlockId>, f: impl FnOnce(&State, &Head) -> RpcResult) -> RpcResult {
+    let pending = matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending)));
+    let at = if pending { None } else { state_block(n, block)? };
+    let mut f = Some(f);
+    if at.is_none_or(|a| a >= n.head().header.number) {
+        // The head may move between the check and the lock: then the past path below serves it.
+        let served = n.with_state(|state, head| {
+            if at.is_some_and(|a| a != head.header.number) {
+                return None;
+            }
+            f.take().map(|f| f(state, head))
+        });
+        if let Some(r) = served {
+            return r;
+        }
+    }
+    let at = at.ok_or_else(|| server_err("header not found"))?;
+    if at > n.head().header.number {
+        return Err(server_err("header not found"));
+    }
+    let past = n.state_at(at).map_err(server_err)?;
+    let b = n.block(at).map_err(internal)?.ok_or_else(|| server_err("header not found"))?;
+    let head = Head { header: b.header.clone(), hash: b.hash };
+    let f = f.take().ok_or_else(|| internal("call already served"))?;
+    f(&past, &head)
+}
+
 /// Checks that `block` names the head (or pending): only the head state is kept.
 fn check_state_block(node: &Node, head: &Head, block: Option<BlockId>) -> Result<(), ErrorObjectOwned> {
     let number = match block.unwrap_or(BlockId::Number(BlockNumberOrTag::Latest)) {
@@ -726,10 +757,7 @@ pub fn module(node: Node) -> RpcModule<Node> {
     blocking!("eth_createAccessList", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
         let hash_of = block_hashes(n);
-        n.with_state(|state, head| {
-            if !matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
-                check_state_block(n, head, block)?;
-            }
+        with_state_at(n, block, |state, head| {
             let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
             let tx = evm::request_env(&req, &env, None).map_err(call_err)?;
             to_value(crate::trace::create_access_list(&env, tx).map_err(server_err)?)
@@ -779,8 +807,7 @@ pub fn module(node: Node) -> RpcModule<Node> {
     blocking!("eth_call", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
         let hash_of = block_hashes(n);
-        n.with_state(|state, head| {
-            check_state_block(n, head, block)?;
+        with_state_at(n, block, |state, head| {
             let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
             match evm::call(&env, &req, None).map_err(call_err)? {
                 ExecutionResult::Success { output, .. } => to_value(output.into_data()),
@@ -792,10 +819,7 @@ pub fn module(node: Node) -> RpcModule<Node> {
     blocking!("eth_estimateGas", |p, n| {
         let (req, block, overrides) = parse_call(&p)?;
         let hash_of = block_hashes(n);
-        n.with_state(|state, head| {
-            if !matches!(block, Some(BlockId::Number(BlockNumberOrTag::Pending))) {
-                check_state_block(n, head, block)?;
-            }
+        with_state_at(n, block, |state, head| {
             let env = call_env(n, state, head, overrides.as_ref(), &hash_of);
             match evm::estimate_gas(&env, &req).map_err(call_err)? {
                 Ok(gas) => to_value(U64::from(gas)),

@@ -183,11 +183,12 @@ fn malformed_requests_get_json_rpc_errors() {
     let v: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 5);
 
-    // Calls on the state of an old block are refused clearly (account and storage reads are
-    // served at any block; calls on the head state only).
+    // Calls at an old block run on its state (rebuilt from the undo logs); past the head there
+    // is no state to run on.
     std::thread::sleep(Duration::from_millis(2500));
-    let e = rpc_err(a, "eth_call", json!([{"to": Address::ZERO}, "0x0"]));
-    assert!(e["message"].as_str().unwrap().starts_with("historical state unavailable"), "{e}");
+    assert_eq!(rpc(a, "eth_call", json!([{"to": Address::ZERO}, "0x0"])), "0x");
+    let e = rpc_err(a, "eth_call", json!([{"to": Address::ZERO}, "0xffffff"]));
+    assert_eq!(e["message"], "header not found", "{e}");
     let e = rpc_err(a, "eth_getBalance", json!([Address::ZERO, "0xffffff"]));
     assert_eq!(e["message"], "header not found");
 

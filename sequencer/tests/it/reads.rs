@@ -68,6 +68,7 @@ fn code_storage_nonce_and_balance_at_past_blocks_and_after_a_restart() {
     alloy::sol! {
         function setNumber(uint256 n) external;
         function increment() external;
+        function number() external view returns (uint256);
     }
     let mut init = super::tools::counter_bytecode();
     init.extend_from_slice(&U256::from(7).to_be_bytes::<32>());
@@ -125,6 +126,21 @@ fn code_storage_nonce_and_balance_at_past_blocks_and_after_a_restart() {
             );
             let b = hex_u256(&rpc(addr, "eth_getBalance", json!([fresh, at])));
             assert_eq!(b, U256::from(if n < paid { 0 } else { 5 }), "balance at {n}");
+            // Execution at a past block runs on that block's state: `number()` of the counter
+            // through eth_call, and a creation call that returns BALANCE(fresh).
+            if n >= deployed {
+                let r = rpc(
+                    addr,
+                    "eth_call",
+                    json!([{"to": counter, "input": Bytes::from(numberCall {}.abi_encode())}, at]),
+                );
+                assert_eq!(hex_u256(&r), U256::from(slot(n)), "eth_call number() at {n}");
+            }
+            let mut probe = vec![0x73];
+            probe.extend_from_slice(fresh.as_slice());
+            probe.extend_from_slice(&[0x31, 0x60, 0x00, 0x52, 0x60, 0x20, 0x60, 0x00, 0xf3]);
+            let r = rpc(addr, "eth_call", json!([{"input": Bytes::from(probe)}, at]));
+            assert_eq!(hex_u256(&r), U256::from(if n < paid { 0 } else { 5 }), "BALANCE via eth_call at {n}");
         }
         // By hash (EIP-1898) as by number.
         let block = rpc(addr, "eth_getBlockByNumber", json!([format!("{cleared:#x}"), false]));
