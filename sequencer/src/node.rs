@@ -1211,7 +1211,24 @@ impl Node {
             })
             .collect();
         let system_gas: u64 = candidates.iter().map(|t| t.gas_limit()).sum();
+        // OP's sequencer drift: a block more than `max_sequencer_drift` seconds past its L1
+        // origin (the L1 stalled, or the watcher cannot reach it) carries no user transaction,
+        // so that the L2 cannot run ahead of what L1 can check; followers refuse one that does.
+        let drift = inner.config.rollup.as_ref().map(|r| r.max_sequencer_drift);
+        let past_drift = match (drift, origin) {
+            (Some(drift), Some((info, _, _))) => timestamp > info.timestamp.saturating_add(drift),
+            _ => false,
+        };
+        if past_drift && derived.is_some_and(|d| !d.txs.is_empty()) {
+            return Err(SequencerError::Derivation(format!(
+                "block {} at time {timestamp} is more than the sequencer drift past its L1 origin and carries transactions",
+                parent.header.number + 1
+            )));
+        }
         match derived {
+            None if past_drift => {
+                tracing::warn!(target: "sequencer::producer", number = parent.header.number + 1, "past the sequencer drift: a block without user transactions until the L1 origin moves on");
+            }
             None => {
                 let pool = inner.pool.lock().expect("pool lock");
                 let best = pool.best(base_fee, gas_limit.saturating_sub(system_gas), |a| {
