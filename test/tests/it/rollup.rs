@@ -207,7 +207,7 @@ fn deposit_deploy_trade_infer_batch_follow_withdraw() -> Result<()> {
     // --- 4. The batch holding the buy is in DA, and its commitment on L1 in the inbox.
     let inbox = devnet.contract("batchInbox")?;
     let da = devnet.da_url()?;
-    let found = wait_for("a batch with the buy transaction", Duration::from_secs(90), || {
+    wait_for("a batch with the buy transaction", Duration::from_secs(90), || {
         let logs: serde_json::Value = serde_json::from_str(&l1.raw(&[
             "logs",
             "--json",
@@ -244,7 +244,6 @@ fn deposit_deploy_trade_infer_batch_follow_withdraw() -> Result<()> {
         }
         Ok(None)
     })?;
-    let _ = found;
 
     // --- 5. The follower, from L1 + DA alone, reaches the sequencer's block hashes.
     let follower = devnet.follower_cast()?;
