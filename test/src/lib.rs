@@ -232,12 +232,13 @@ impl NodeProcess {
     ///
     /// `TEMPORIS_SEQUENCER_BIN` runs another build of the node than the one next to the test
     /// executable (the benchmarks use a release build: `cargo build --release -p
-    /// temporis-sequencer`).
+    /// temporis-sequencer`); a relative path is taken from the repository root.
     pub fn start(args: &[String], log: &Path) -> Result<Self> {
         let port = free_port()?;
         let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+        // A relative path is from the repository root (tests run in their package's directory).
         let bin = match std::env::var_os("TEMPORIS_SEQUENCER_BIN") {
-            Some(p) => PathBuf::from(p),
+            Some(p) => repo_root().join(p),
             None => workspace_bin("temporis-sequencer")?,
         };
         let child = Command::new(bin)

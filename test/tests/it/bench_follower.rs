@@ -381,7 +381,7 @@ fn bench_follower_derivation_speed() -> Result<()> {
     println!("follower derivation ({n} txs sent, half ETH / half ERC-20 transfers, load {load_time:.2?}):");
     println!(
         "  chain      blocks={target} txs={chain_txs} (user {user_txs}, deposits {}) gas={gas}",
-        chain_txs - user_txs
+        chain_txs.saturating_sub(user_txs)
     );
     println!(
         "  posted     batches={} DA payloads={} ({payload_bytes} B, {:.1} B/user tx) L1 commitments={calldata_bytes} B",
