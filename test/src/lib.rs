@@ -213,10 +213,19 @@ pub struct NodeProcess {
 
 impl NodeProcess {
     /// Starts `temporis-sequencer args… --http.port <free>` and waits for its JSON-RPC.
+    ///
+    /// `TEMPORIS_SEQUENCER_BIN` runs another build of the node than the one next to the test
+    /// executable (the benchmarks use a release build: `cargo build --release -p
+    /// temporis-sequencer`); a relative path is taken from the repository root.
     pub fn start(args: &[String], log: &Path) -> Result<Self> {
         let port = free_port()?;
         let out = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
-        let child = Command::new(workspace_bin("temporis-sequencer")?)
+        // A relative path is from the repository root (tests run in their package's directory).
+        let bin = match std::env::var_os("TEMPORIS_SEQUENCER_BIN") {
+            Some(p) => repo_root().join(p),
+            None => workspace_bin("temporis-sequencer")?,
+        };
+        let child = Command::new(bin)
             .args(args)
             .args(["--http.port", &port.to_string()])
             .stdin(Stdio::null())

@@ -15,7 +15,7 @@ use temporis_e2e::{Devnet, DevnetOptions, NodeProcess, http_rpc, wait_for};
 use crate::rollup::posted_batches;
 
 /// The flags the devnet gives its sequencer, for a node the test runs itself.
-fn node_args(devnet: &Devnet, dir: &str, da_url: &str) -> Vec<String> {
+pub(crate) fn node_args(devnet: &Devnet, dir: &str, da_url: &str) -> Vec<String> {
     let d = &devnet.datadir;
     [
         "--datadir",

@@ -286,10 +286,19 @@ fn deposit_deploy_trade_infer_batch_follow_withdraw() -> Result<()> {
     Ok(())
 }
 
-/// Every batch posted so far: each `BatchPosted` payload (`0x01 ‖ commitment`) read from the
-/// L1 inbox, its data fetched from the DA server and checked against a keccak commitment,
-/// decoded with the batch codec.
-pub(crate) fn posted_batches(l1: &Cast, inbox: Address, da: &str) -> Result<Vec<temporis_batch::Batch>> {
+/// One `BatchPosted` event: where it is on L1, the commitment it carries and the DA payload
+/// that commitment names.
+pub(crate) struct PostedPayload {
+    /// The L1 block of the event.
+    pub(crate) l1_block: u64,
+    /// Length of the commitment in the event (what the batch costs in L1 calldata).
+    pub(crate) commitment_len: usize,
+    /// The DA server's bytes for the commitment (a channel frame).
+    pub(crate) payload: Vec<u8>,
+}
+
+/// Every `BatchPosted` event so far, with the DA payload it commits to.
+pub(crate) fn posted_payloads(l1: &Cast, inbox: Address, da: &str) -> Result<Vec<PostedPayload>> {
     let logs: serde_json::Value = serde_json::from_str(&l1.raw(&[
         "logs",
         "--json",
@@ -299,17 +308,37 @@ pub(crate) fn posted_batches(l1: &Cast, inbox: Address, da: &str) -> Result<Vec<
         &inbox.to_string(),
         "BatchPosted(uint256 indexed,bytes)",
     ])?)?;
-    let mut reader = temporis_batch::ChannelReader::new(temporis_batch::DecodeLimits::new(73571));
     let mut out = Vec::new();
     for log in logs.as_array().context("logs")? {
         let data = hex::decode(log["data"].as_str().context("data")?)?;
+        // ABI: offset, length, payload `0x01 ‖ commitment`.
         let len = U256::from_be_slice(&data[32..64]).to::<usize>();
+        ensure!(data[64] == 0x01, "inbox payload version {}", data[64]);
         let commitment = &data[65..64 + len];
-        let (status, body) =
+        let (status, payload) =
             temporis_e2e::http("GET", &format!("{da}/get/0x{}", hex::encode(commitment)), b"")
                 .wrap_err("DA get")?;
         ensure!(status == 200, "DA get {status}");
-        out.extend(reader.push(&body)?);
+        if commitment[0] == 0x00 {
+            ensure!(
+                keccak256(&payload).as_slice() == &commitment[1..],
+                "DA data does not hash to its commitment"
+            );
+        }
+        let block = log["blockNumber"].as_str().context("blockNumber")?;
+        let l1_block = u64::from_str_radix(block.trim_start_matches("0x"), 16)?;
+        out.push(PostedPayload { l1_block, commitment_len: len, payload });
+    }
+    Ok(out)
+}
+
+/// Every batch posted so far: each `BatchPosted` payload read from the L1 inbox, its data
+/// fetched from the DA server (checked against a keccak commitment), decoded with the codec.
+pub(crate) fn posted_batches(l1: &Cast, inbox: Address, da: &str) -> Result<Vec<temporis_batch::Batch>> {
+    let mut reader = temporis_batch::ChannelReader::new(temporis_batch::DecodeLimits::new(73571));
+    let mut out = Vec::new();
+    for posted in posted_payloads(l1, inbox, da)? {
+        out.extend(reader.push(&posted.payload)?);
     }
     Ok(out)
 }
