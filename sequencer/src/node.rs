@@ -267,6 +267,40 @@ impl L1Cursor {
     }
 }
 
+/// Decodes and recovers the senders of a batch's transactions `(block, index, bytes)`, in
+/// order, on all cores; the first failure (by position) names its block and index.
+fn recover_all(raws: &[(u64, usize, &Bytes)]) -> Result<Vec<Recovered<OpTxEnvelope>>> {
+    let one = |(number, i, raw): &(u64, usize, &Bytes)| -> Result<Recovered<OpTxEnvelope>> {
+        let tx = OpTxEnvelope::decode_2718(&mut raw.as_ref())
+            .map_err(|e| SequencerError::Derivation(format!("L2 block {number} tx {i}: {e}")))?;
+        if tx.is_deposit() {
+            return Err(SequencerError::Derivation(format!(
+                "L2 block {number} tx {i}: a deposit in a batch (deposits come from L1 only)"
+            )));
+        }
+        let signer = tx.recover_signer().map_err(|e| {
+            SequencerError::Derivation(format!("L2 block {number} tx {i}: bad signature: {e}"))
+        })?;
+        Ok(Recovered::new_unchecked(tx, signer))
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(raws.len().max(1));
+    if threads <= 1 || raws.len() < 64 {
+        return raws.iter().map(one).collect();
+    }
+    let chunk = raws.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = raws
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Result<Vec<_>>>()))
+            .collect();
+        let mut out = Vec::with_capacity(raws.len());
+        for h in handles {
+            out.extend(h.join().map_err(|_| SequencerError::Derivation("sender recovery panicked".into()))??);
+        }
+        Ok(out)
+    })
+}
+
 /// A block as the follower derived it: what [`Node::import_block`] executes.
 #[derive(Debug, Clone)]
 pub struct DerivedBlockInput {
@@ -1116,27 +1150,19 @@ impl Node {
                 parent.hash
             )));
         }
+        // Sender recovery (one secp256k1 public-key recovery per transaction) is most of a
+        // follower's work: the batch's transactions are decoded and recovered on every core,
+        // then the blocks are executed in order.
+        let blocks: Vec<_> = batch.blocks.iter().filter(|b| b.number > head).collect();
+        let raws: Vec<(u64, usize, &Bytes)> = blocks
+            .iter()
+            .flat_map(|b| b.txs.iter().enumerate().map(move |(i, raw)| (b.number, i, raw)))
+            .collect();
+        let recovered = recover_all(&raws)?;
+        let mut recovered = recovered.into_iter();
         let mut last = None;
-        for b in batch.blocks.iter().filter(|b| b.number > head) {
-            let mut txs = Vec::with_capacity(b.txs.len());
-            for (i, raw) in b.txs.iter().enumerate() {
-                let tx = OpTxEnvelope::decode_2718(&mut raw.as_ref())
-                    .map_err(|e| SequencerError::Derivation(format!("L2 block {} tx {i}: {e}", b.number)))?;
-                if tx.is_deposit() {
-                    return Err(SequencerError::Derivation(format!(
-                        "L2 block {} tx {i}: a deposit in a batch (deposits come from L1 only)",
-                        b.number
-                    )));
-                }
-                let signer =
-                    alloy::consensus::transaction::SignerRecoverable::recover_signer(&tx).map_err(|e| {
-                        SequencerError::Derivation(format!(
-                            "L2 block {} tx {i}: bad signature: {e}",
-                            b.number
-                        ))
-                    })?;
-                txs.push(Recovered::new_unchecked(tx, signer));
-            }
+        for b in blocks {
+            let txs: Vec<_> = recovered.by_ref().take(b.txs.len()).collect();
             let input = DerivedBlockInput {
                 number: b.number,
                 timestamp: b.timestamp,
@@ -1520,5 +1546,126 @@ mod tests {
             .collect();
         assert_eq!(seqs, [(7, 0), (8, 0), (8, 1), (8, 2), (8, 3)]);
         assert_eq!(node.l2_block_ref(4).unwrap().unwrap().l1_origin.hash, B256::repeat_byte(7));
+    }
+
+    fn rollup_node(dir: &std::path::Path, genesis: B256, follow: bool) -> Node {
+        let args = ["temporis-sequencer", "--dev", "--datadir", dir.to_str().unwrap()];
+        let cli = crate::Cli::try_parse_from(args).unwrap();
+        let mut config = Config::from_cli(&cli).unwrap();
+        // As `--follow --rollup.config` would set them, with the rollup config built in memory.
+        config.follow = follow;
+        let rollup = temporis_protocol::rollup::RollupConfig {
+            l1_chain_id: 31337,
+            l2_chain_id: temporis_protocol::chain::DEVNET_L2_CHAIN_ID,
+            genesis: temporis_protocol::rollup::RollupGenesis {
+                l1: temporis_protocol::rollup::BlockId { number: 0, hash: B256::ZERO },
+                l2: temporis_protocol::rollup::BlockId { number: 0, hash: genesis },
+                l2_time: 0,
+            },
+            block_time: 1,
+            max_sequencer_drift: 600,
+            l2_gas_limit: config.sequencer.gas_limit,
+            fee_recipient: Address::ZERO,
+            batcher: Address::repeat_byte(0xba),
+            batch_inbox: Address::repeat_byte(1),
+            portal: Address::repeat_byte(2),
+            output_oracle: Address::repeat_byte(3),
+            base_fee_scalar: 1368,
+            blob_base_fee_scalar: 810_949,
+        };
+        config.apply_rollup(rollup).unwrap();
+        Node::open(config).unwrap()
+    }
+
+    fn transfer(nonce: u64) -> TxEnvelope {
+        use alloy::consensus::{SignableTransaction, TxEip1559};
+        use alloy::signers::SignerSync;
+        let key = alloy::signers::local::PrivateKeySigner::from_bytes(&temporis_protocol::dev::DEV_KEYS[0])
+            .unwrap();
+        let tx = TxEip1559 {
+            chain_id: temporis_protocol::chain::DEVNET_L2_CHAIN_ID,
+            nonce,
+            gas_limit: 21_000,
+            max_fee_per_gas: 100_000_000_000,
+            max_priority_fee_per_gas: 1,
+            to: alloy_primitives::TxKind::Call(Address::repeat_byte(0x77)),
+            value: U256::from(1),
+            ..Default::default()
+        };
+        let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
+        TxEnvelope::from(tx.into_signed(sig))
+    }
+
+    #[test]
+    fn a_follower_imports_the_sequencers_blocks_and_both_keep_the_sequencer_drift() {
+        use temporis_pipeline::derive::{DerivedBatch, DerivedBlock};
+        let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+        let genesis = dev_node(dirs[0].path()).block(0).unwrap().unwrap().hash;
+        let seq = rollup_node(dirs[1].path(), genesis, false);
+        let info = |number: u64, timestamp: u64| L1BlockInfo {
+            number,
+            hash: B256::repeat_byte(number as u8),
+            parent_hash: B256::repeat_byte(number as u8 - 1),
+            timestamp,
+            base_fee: 7,
+            blob_base_fee: 1,
+        };
+        // No L1 origin yet: a rollup sequencer does not build.
+        assert!(!seq.ready_to_produce());
+        // An L1 block long past the drift (600 s): its L2 block carries no user transaction.
+        let old = info(1, now_secs() - 10_000);
+        seq.push_l1_epoch(L1Epoch { info: old, deposits: vec![] }).unwrap();
+        assert!(seq.ready_to_produce());
+        let tx = transfer(0);
+        seq.submit(tx.clone()).unwrap();
+        let b1 = seq.produce_block().unwrap();
+        assert_eq!(b1.txs.len(), 1, "only the L1 attributes deposit past the drift");
+        // A fresh L1 block: the transaction goes in.
+        let fresh = info(2, now_secs());
+        seq.push_l1_epoch(L1Epoch { info: fresh, deposits: vec![] }).unwrap();
+        let b2 = seq.produce_block().unwrap();
+        assert_eq!(b2.txs.len(), 2);
+        assert_eq!(b2.l1_origin.unwrap().number, 2);
+
+        let raw = Bytes::from(tx.encoded_2718());
+        let block = |number: u64, ts: u64, origin: L1BlockInfo, txs: Vec<Bytes>| DerivedBlock {
+            number,
+            timestamp: ts,
+            origin,
+            deposits: vec![],
+            txs,
+        };
+        let batch = DerivedBatch {
+            l1_block: 9,
+            batch_index: 0,
+            parent_hash: genesis,
+            blocks: vec![
+                block(1, b1.header.timestamp, old, vec![]),
+                block(2, b2.header.timestamp, fresh, vec![raw.clone()]),
+            ],
+        };
+        let fol = rollup_node(dirs[2].path(), genesis, true);
+        assert_eq!(fol.import_batch(&batch).unwrap(), Some(2));
+        for n in 1..=2 {
+            assert_eq!(fol.block(n).unwrap().unwrap().hash, seq.block(n).unwrap().unwrap().hash, "block {n}");
+        }
+        // Read again (a restarted follower reads the inbox from its start): skipped.
+        assert_eq!(fol.import_batch(&batch).unwrap(), None);
+        // A follower takes no transaction.
+        assert_eq!(fol.submit_raw(&transfer(1).encoded_2718()), Err(SubmitError::ReadOnly));
+
+        // A batch that does not build on the chain, or puts a user transaction past the drift,
+        // is refused, naming why; nothing is imported.
+        let other = rollup_node(dirs[3].path(), genesis, true);
+        let mut wrong_parent = batch.clone();
+        wrong_parent.parent_hash = B256::repeat_byte(9);
+        let e = other.import_batch(&wrong_parent).unwrap_err().to_string();
+        assert!(e.contains("builds on"), "{e}");
+        let mut past_drift = batch.clone();
+        past_drift.blocks[0].txs = vec![raw];
+        past_drift.blocks.truncate(1);
+        let e = other.import_batch(&past_drift).unwrap_err().to_string();
+        assert!(e.contains("sequencer drift"), "{e}");
+        assert_eq!(other.head().header.number, 0);
     }
 }
