@@ -1661,7 +1661,7 @@ mod tests {
         wrong_parent.parent_hash = B256::repeat_byte(9);
         let e = other.import_batch(&wrong_parent).unwrap_err().to_string();
         assert!(e.contains("builds on"), "{e}");
-        let mut past_drift = batch.clone();
+        let mut past_drift = batch;
         past_drift.blocks[0].txs = vec![raw];
         past_drift.blocks.truncate(1);
         let e = other.import_batch(&past_drift).unwrap_err().to_string();
