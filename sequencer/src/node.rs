@@ -960,14 +960,20 @@ impl Node {
         f(&mut state, &head)
     }
 
-    /// The state before transaction `index` of block `number`: the genesis with every block
-    /// before it replayed, then the block's first `index` transactions. O(chain length): the
-    /// node keeps the head state only.
+    /// The state before transaction `index` of block `number`: the parent's state (rebuilt from
+    /// the undo logs, [`Node::state_at`]) or, for a block further back than they reach, the
+    /// genesis with every block before it replayed; then the block's first `index`
+    /// transactions.
     pub fn state_before(&self, number: u64, index: usize) -> Result<State> {
         let inner = &self.inner;
-        let (mut state, _) = genesis_block(&inner.genesis, inner.config.sequencer.gas_limit);
+        // From the parent's state when the undo logs reach it (O(state) to copy, then one
+        // block); else, for older blocks, a replay from the genesis.
+        let (mut state, first) = match number.checked_sub(1).map(|parent| self.state_at(parent)) {
+            Some(Ok(state)) => (state, number),
+            _ => (genesis_block(&inner.genesis, inner.config.sequencer.gas_limit).0, 1),
+        };
         let strict = ExecOptions { per_tx_roots: false, on_invalid: InvalidTxPolicy::FailBlock };
-        for n in 1..=number {
+        for n in first..=number {
             let block = self.block(n)?.ok_or_else(|| SequencerError::Store(format!("block {n} missing")))?;
             let txs: Vec<_> = block
                 .txs
