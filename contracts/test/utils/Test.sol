@@ -20,6 +20,7 @@ interface Vm {
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function getNonce(address account) external view returns (uint64 nonce);
     function txGasPrice(uint256 newGasPrice) external;
+    function fee(uint256 newBasefee) external;
     function chainId(uint256 newChainId) external;
 
     // Callers.
@@ -53,8 +54,10 @@ interface Vm {
     // Files and JSON (fixtures).
     function projectRoot() external view returns (string memory path);
     function readFile(string calldata path) external view returns (string memory data);
+    function readLine(string calldata path) external view returns (string memory line);
     function parseJson(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseBytes(string calldata stringifiedValue) external pure returns (bytes memory parsedValue);
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonBytesArray(string calldata json, string calldata key) external pure returns (bytes[] memory);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
