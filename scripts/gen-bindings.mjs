@@ -25,6 +25,7 @@ export const BOUND = [
   ["L1/OutputOracle.sol", "OutputOracle"],
   ["L1/Portal.sol", "Portal"],
   ["L2/L1Block.sol", "L1Block"],
+  ["L2/GasPriceOracle.sol", "GasPriceOracle"],
   ["L2/L2ToL1MessagePasser.sol", "L2ToL1MessagePasser"],
   ["L2/ModelRegistry.sol", "ModelRegistry"],
   ["examples/DigitClassifier.sol", "DigitClassifier"],

@@ -35,6 +35,10 @@ pub const FJORD_INTERCEPT: i64 = -42_585_600;
 pub const FJORD_FASTLZ_COEF: u64 = 836_500;
 /// Fjord's floor on the size estimate: 100 bytes (· 1e6).
 pub const FJORD_MIN_SIZE: u64 = 100_000_000;
+/// Bytes the `GasPriceOracle` predeploy adds to the compressed length of an *unsigned*
+/// transaction for the signature it lacks (OP's `getL1Fee`, `getL1GasUsed`,
+/// `getL1FeeUpperBound`).
+pub const UNSIGNED_TX_SIGNATURE_ALLOWANCE: u32 = 68;
 
 /// The L1 values the fee is computed from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,13 +105,35 @@ impl L1FeeParams {
 
     /// The L1 fee of `tx` (EIP-2718 bytes) with its gas estimate and compressed length.
     pub fn compute(&self, tx: &[u8]) -> L1Fee {
-        let fastlz_len = flz_compress_len(tx);
+        self.for_fastlz_len(flz_compress_len(tx))
+    }
+
+    /// The L1 fee and gas estimate of a transaction compressing to `fastlz_len` bytes.
+    pub fn for_fastlz_len(&self, fastlz_len: u32) -> L1Fee {
         let size = estimated_size(fastlz_len);
         L1Fee {
             fee: U256::from(size).saturating_mul(self.fee_scaled()) / U256::from(1_000_000_000_000u64),
             gas_used: size.saturating_mul(16) / 1_000_000,
             fastlz_len,
         }
+    }
+
+    /// What the `GasPriceOracle` predeploy's `getL1Fee` / `getL1GasUsed` quote for a
+    /// transaction whose *unsigned* EIP-2718 encoding is `unsigned` (the bytes a wallet signs):
+    /// the fee of a compressed length of `flzCompressLen(unsigned) + 68`, the 68 bytes standing
+    /// in for the signature. `fastlz_len` is that sum. Within a few bytes of the fee the signed
+    /// transaction pays (see docs/l1-fee.md).
+    pub fn quote_unsigned(&self, unsigned: &[u8]) -> L1Fee {
+        self.for_fastlz_len(flz_compress_len(unsigned).saturating_add(UNSIGNED_TX_SIGNATURE_ALLOWANCE))
+    }
+
+    /// The `GasPriceOracle`'s `getL1FeeUpperBound(unsigned_len)`: the fee of a compressed
+    /// length of `txSize + txSize / 255 + 16`, `txSize = unsigned_len + 68`. OP's practical
+    /// bound on FastLZ's expansion, which all-literal (incompressible) data of more than 576
+    /// bytes exceeds.
+    pub fn upper_bound(&self, unsigned_len: u32) -> U256 {
+        let tx_size = unsigned_len.saturating_add(UNSIGNED_TX_SIGNATURE_ALLOWANCE);
+        self.for_fastlz_len(tx_size.saturating_add(tx_size / 255).saturating_add(16)).fee
     }
 }
 
@@ -153,6 +179,28 @@ mod tests {
         assert_eq!(fee.fee, U256::from(24_681_034_813u64));
         assert_eq!(fee.gas_used, 4471);
         assert_eq!(fee.fee, U256::from(0x5_bf1a_b43du64));
+    }
+
+    #[test]
+    fn quotes_of_unsigned_transactions_add_68_bytes() {
+        let params = L1FeeParams {
+            l1_base_fee: U256::from(1_055_991_687u64),
+            l1_blob_base_fee: U256::from(1),
+            base_fee_scalar: 5227,
+            blob_base_fee_scalar: 1_014_213,
+        };
+        // 307 bytes of a big-endian u16 counter repeat no 3-byte sequence: 317 literal bytes,
+        // 385 with the 68: the worked example's figures (the forge test has the same vector).
+        let counter: Vec<u8> = (0u16..154).flat_map(u16::to_be_bytes).take(307).collect();
+        assert_eq!(flz_compress_len(&counter), 317);
+        let quote = params.quote_unsigned(&counter);
+        assert_eq!((quote.fastlz_len, quote.fee, quote.gas_used), (385, U256::from(24_681_034_813u64), 4471));
+        assert_eq!(quote, params.compute(&op_mainnet_tx()));
+        // The upper bound of a 1109-byte unsigned transaction (the example's, unsigned):
+        // 1177 + 4 + 16 = 1197 compressed bytes.
+        assert_eq!(params.upper_bound(1109), params.for_fastlz_len(1197).fee);
+        assert_eq!(params.upper_bound(1109), U256::from(84_667_733_505u64));
+        assert_eq!(L1FeeParams::default().upper_bound(u32::MAX), U256::ZERO);
     }
 
     #[test]

@@ -192,7 +192,9 @@ impl Manifest {
                 s.push_str(&format!("  {name:<18} {address}\n"));
             }
             s.push_str(&format!(
-                "  {:<18} {}\n  {:<18} {}\n  {:<18} {}\n",
+                "  {:<18} {}\n  {:<18} {}\n  {:<18} {}\n  {:<18} {}\n",
+                "GasPriceOracle",
+                temporis_protocol::chain::GAS_PRICE_ORACLE_PREDEPLOY,
                 "L1Block",
                 temporis_protocol::chain::L1_BLOCK_PREDEPLOY,
                 "L2ToL1MessagePasser",

@@ -16,6 +16,9 @@ pub const DEVNET_DA_PORT: u16 = 3100;
 /// Port of the indexer API and the marketplace web app.
 pub const DEVNET_INDEXER_PORT: u16 = 8080;
 
+/// `GasPriceOracle` predeploy: quotes the L1 data fee of a transaction before it is sent (OP
+/// Stack address; `contracts/src/L2/GasPriceOracle.sol`, docs/l1-fee.md).
+pub const GAS_PRICE_ORACLE_PREDEPLOY: Address = address!("420000000000000000000000000000000000000F");
 /// `L1Block` predeploy: the latest L1 origin as seen by L2 (OP Stack address).
 pub const L1_BLOCK_PREDEPLOY: Address = address!("4200000000000000000000000000000000000015");
 /// `L2ToL1MessagePasser` predeploy: withdrawals start here (OP Stack address).

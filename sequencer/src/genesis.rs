@@ -13,8 +13,10 @@ use alloy_primitives::{Address, B256, U256};
 use temporis_aivm::State;
 use temporis_aivm::l1fee::L1_FEE_VAULT;
 use temporis_aivm::precompiles::MODEL_REGISTRY_ADDRESS;
-use temporis_contracts::{L1Block, L2ToL1MessagePasser, ModelRegistry};
-use temporis_protocol::chain::{L1_BLOCK_PREDEPLOY, L2_TO_L1_MESSAGE_PASSER_PREDEPLOY};
+use temporis_contracts::{GasPriceOracle, L1Block, L2ToL1MessagePasser, ModelRegistry};
+use temporis_protocol::chain::{
+    GAS_PRICE_ORACLE_PREDEPLOY, L1_BLOCK_PREDEPLOY, L2_TO_L1_MESSAGE_PASSER_PREDEPLOY,
+};
 
 use crate::{Result, SequencerError};
 
@@ -53,16 +55,18 @@ pub fn dev_genesis(chain_id: u64, gas_limit: u64) -> Genesis {
 }
 
 /// Places the OP Stack predeploys the rollup needs, where the genesis has no code there yet
-/// (an account already there keeps its balance and storage): `L1Block` (0x4200…0015, written
-/// by the L1 attributes deposit of every block, read by the L1 data fee) and
-/// `L2ToL1MessagePasser` (0x4200…0016, where withdrawals start), both forge-compiled from
+/// (an account already there keeps its balance and storage): `GasPriceOracle` (0x4200…000F,
+/// which quotes the L1 data fee from `L1Block`'s values for OP tooling), `L1Block`
+/// (0x4200…0015, written by the L1 attributes deposit of every block, read by the L1 data fee)
+/// and `L2ToL1MessagePasser` (0x4200…0016, where withdrawals start), all forge-compiled from
 /// `temporis-contracts`, and the `L1FeeVault` account (0x4200…001A, where L1 data fees go).
-/// Both contracts have no constructor state and no immutables (only constants), so their
+/// The contracts have no constructor state and no immutables (only constants), so their
 /// runtime code is the whole predeploy. The vault is a plain account with nonce 1, so that
 /// EIP-161 never deletes it while it is empty. Returns how many it added.
 pub fn with_rollup_predeploys(genesis: &mut Genesis) -> usize {
     let mut added = 0;
     for (address, code) in [
+        (GAS_PRICE_ORACLE_PREDEPLOY, &GasPriceOracle::DEPLOYED_BYTECODE),
         (L1_BLOCK_PREDEPLOY, &L1Block::DEPLOYED_BYTECODE),
         (L2_TO_L1_MESSAGE_PASSER_PREDEPLOY, &L2ToL1MessagePasser::DEPLOYED_BYTECODE),
     ] {
@@ -160,6 +164,11 @@ mod tests {
             dev.alloc[&L2_TO_L1_MESSAGE_PASSER_PREDEPLOY].code.as_ref(),
             Some(&L2ToL1MessagePasser::DEPLOYED_BYTECODE)
         );
+        assert_eq!(
+            dev.alloc[&GAS_PRICE_ORACLE_PREDEPLOY].code.as_ref(),
+            Some(&GasPriceOracle::DEPLOYED_BYTECODE)
+        );
+        assert_eq!(dev.alloc[&GAS_PRICE_ORACLE_PREDEPLOY].nonce, Some(1));
         assert_eq!(dev.alloc[&L1_FEE_VAULT].nonce, Some(1));
         // Again on the same genesis: nothing to add.
         let mut again = dev.clone();
@@ -170,6 +179,9 @@ mod tests {
         let l1 = state.account(&L1_BLOCK_PREDEPLOY).unwrap();
         assert_eq!(state.code(&l1.code_hash).unwrap(), L1Block::DEPLOYED_BYTECODE);
         assert_ne!(L1Block::DEPLOYED_BYTECODE, L1Block::BYTECODE);
+        let oracle = state.account(&GAS_PRICE_ORACLE_PREDEPLOY).unwrap();
+        assert_eq!(state.code(&oracle.code_hash).unwrap(), GasPriceOracle::DEPLOYED_BYTECODE);
+        assert_ne!(GasPriceOracle::DEPLOYED_BYTECODE, GasPriceOracle::BYTECODE);
     }
 
     #[test]

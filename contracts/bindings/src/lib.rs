@@ -88,6 +88,18 @@ pub mod l1_block {
 }
 pub use l1_block::L1Block;
 
+/// Bindings of `GasPriceOracle`, the L1 data fee quote predeploy.
+#[allow(missing_docs, unreachable_pub, clippy::too_many_arguments)]
+pub mod gas_price_oracle {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug)]
+        GasPriceOracle,
+        "artifacts/GasPriceOracle.json"
+    );
+}
+pub use gas_price_oracle::GasPriceOracle;
+
 /// Bindings of `L2ToL1MessagePasser` and of the library structs its ABI uses.
 #[allow(missing_docs, unreachable_pub, clippy::too_many_arguments)]
 pub mod l2_to_l1_message_passer {

@@ -38,13 +38,9 @@ library FastLZ {
                 h := and(shr(19, mul(v, 2654435769)), 0x1fff)
             }
 
-            // Entry `h` of the table at `ht`: the top 4 bytes of the word at ht + 4h.
-            function entry(ht, h) -> r {
-                r := shr(224, mload(add(ht, shl(2, h))))
-            }
-
-            // Sets entry `h` to `v`, keeping the 28 bytes that follow it (other entries, or
-            // memory past the table that the word overlaps for the last buckets).
+            // Sets entry `h` (the top 4 bytes of the word at ht + 4h) to `v`, keeping the 28
+            // bytes that follow it (other entries, or memory past the table that the word
+            // overlaps for the last buckets).
             function setEntry(ht, h, v) {
                 let p := add(ht, shl(2, h))
                 mstore(p, or(and(mload(p), shr(32, not(0))), shl(224, v)))
@@ -97,18 +93,24 @@ library FastLZ {
             let idx := 2
             let anchor := 0
             let r := 0
+            let keep := shr(32, not(0))
             for {} lt(idx, limit) {} {
                 // Find the next match: store each position in its bucket, and stop at one
                 // whose bucket held an earlier position with the same 3 bytes, close enough.
+                // This loop runs once per input byte outside matches: `u24`, `bucket`, `entry`
+                // and `setEntry` are written out in it, and the 3-byte comparison is made on
+                // the big-endian values, which are equal exactly when the little-endian ones are.
                 for {} 1 {} {
-                    let seq := u24(add(src, idx))
-                    let h := bucket(seq)
-                    r := entry(ht, h)
-                    setEntry(ht, h, idx)
+                    let be := shr(232, mload(add(src, idx)))
+                    let seq := or(or(shr(16, be), and(be, 0xff00)), shl(16, and(be, 0xff)))
+                    let p := add(ht, shl(2, and(shr(19, mul(seq, 2654435769)), 0x1fff)))
+                    let word := mload(p)
+                    r := shr(224, word)
+                    mstore(p, or(and(word, keep), shl(224, idx)))
                     let distance := sub(idx, r)
                     if iszero(lt(idx, limit)) { break }
                     idx := add(idx, 1)
-                    if and(lt(distance, 8192), eq(seq, u24(add(src, r)))) { break }
+                    if lt(distance, 8192) { if eq(be, shr(232, mload(add(src, r)))) { break } }
                 }
                 if iszero(lt(idx, limit)) { break }
                 idx := sub(idx, 1)

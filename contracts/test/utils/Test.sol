@@ -54,7 +54,6 @@ interface Vm {
     // Files and JSON (fixtures).
     function projectRoot() external view returns (string memory path);
     function readFile(string calldata path) external view returns (string memory data);
-    function readLine(string calldata path) external view returns (string memory line);
     function parseJson(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseBytes(string calldata stringifiedValue) external pure returns (bytes memory parsedValue);

@@ -5,6 +5,7 @@ mod aivm;
 mod anvil_diff;
 mod bench;
 mod errors;
+mod gas_price_oracle;
 mod output;
 mod reads;
 mod restart;

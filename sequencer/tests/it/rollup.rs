@@ -22,16 +22,21 @@ use super::*;
 const ETH: u128 = 1_000_000_000_000_000_000;
 
 /// A node in this process with its JSON-RPC server; blocks are produced by the test.
-struct InProc {
-    node: Node,
-    addr: String,
+pub(crate) struct InProc {
+    pub(crate) node: Node,
+    pub(crate) addr: String,
     handle: jsonrpsee::server::ServerHandle,
     rt: tokio::runtime::Runtime,
 }
 
 impl InProc {
-    fn open(datadir: &Path) -> Self {
-        let args: Vec<std::ffi::OsString> = vec![
+    pub(crate) fn open(datadir: &Path) -> Self {
+        Self::open_with(datadir, &[])
+    }
+
+    /// A node with extra command-line flags.
+    pub(crate) fn open_with(datadir: &Path, extra: &[&str]) -> Self {
+        let mut args: Vec<std::ffi::OsString> = vec![
             "temporis-sequencer".into(),
             "--dev".into(),
             "--http.port".into(),
@@ -39,6 +44,7 @@ impl InProc {
             "--datadir".into(),
             datadir.into(),
         ];
+        args.extend(extra.iter().map(Into::into));
         let cli = Cli::try_parse_from(args).unwrap();
         let node = Node::open(Config::from_cli(&cli).unwrap()).unwrap();
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -46,17 +52,17 @@ impl InProc {
         Self { node, addr: addr.to_string(), handle, rt }
     }
 
-    fn close(self) {
+    pub(crate) fn close(self) {
         let _ = self.handle.stop();
         self.rt.block_on(self.handle.stopped());
     }
 
-    fn produce(&self) -> u64 {
+    pub(crate) fn produce(&self) -> u64 {
         self.node.produce_block().unwrap().header.number
     }
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
@@ -298,6 +304,41 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
     assert_eq!(seen["user"]["l1GasUsed"], expected.gas_used.to_string());
     assert_eq!(seen["first"]["type"], "deposit");
     assert_eq!(seen["first"]["sourceHash"], seen["l1InfoSourceHash"], "viem's L1 info source hash");
+
+    // viem's L1 fee quote of the user's request, by the GasPriceOracle predeploy: getL1Fee of
+    // the request as an unsigned EIP-1559 transaction with viem's stub gas, fees and nonce
+    // (the same bytes as alloy's signing encoding), within a few compressed bytes of the fee
+    // the transaction paid (see gas_price_oracle.rs for the margin).
+    let quote = &seen["quote"];
+    let num = |v: &Value| v.as_str().unwrap().parse::<U256>().unwrap();
+    assert_eq!(num(&quote["getL1BaseFee"]), U256::from(a.base_fee));
+    let stub = TxEip1559 {
+        chain_id: CHAIN_ID,
+        nonce: 1,
+        gas_limit: 300_000,
+        max_fee_per_gas: 5_000_000_000,
+        max_priority_fee_per_gas: 1_000_000_000,
+        to: TxKind::Call(bob),
+        value: U256::from(7),
+        access_list: Default::default(),
+        input: Bytes::from(vec![0x5a; 100]),
+    };
+    let unsigned = stub.encoded_for_signing();
+    assert_eq!(quote["serialized"], json!(Bytes::from(unsigned.clone())));
+    let params = L1FeeParams::from_values(&values);
+    let l1_quote = num(&quote["estimateL1Fee"]);
+    assert_eq!(l1_quote, params.quote_unsigned(&unsigned).fee);
+    let per_byte = params.for_fastlz_len(1001).fee - params.for_fastlz_len(1000).fee;
+    let diff = if l1_quote > expected.fee { l1_quote - expected.fee } else { expected.fee - l1_quote };
+    assert!(diff <= per_byte * U256::from(12) + U256::from(1), "quoted {l1_quote}, charged {}", expected.fee);
+    // estimateTotalFee: the L1 quote, no operator fee (getOperatorFee is 0) and the L2 gas at
+    // the gas price.
+    assert_eq!(quote["preparedType"], "eip1559");
+    assert_eq!(
+        num(&quote["estimateTotalFee"]),
+        l1_quote + num(&quote["l2Gas"]) * num(&quote["l2GasPrice"]),
+        "{quote}"
+    );
 
     // Minted ETH is visible.
     assert_eq!(balance_of(&addr, alice), U256::from(2 * ETH - ETH / 2));
