@@ -3,11 +3,13 @@
 //! its quote of real transactions compared with the fee their receipts show.
 
 use alloy::consensus::{TxEip2930, TxLegacy};
-use alloy::eips::eip2930::{AccessList, AccessListItem};
 use alloy::eips::Decodable2718;
+use alloy::eips::eip2930::{AccessList, AccessListItem};
 use alloy::sol_types::SolCall;
 use alloy_primitives::{B256, keccak256};
-use temporis_aivm::l1fee::{FJORD_FASTLZ_COEF, FJORD_INTERCEPT, FJORD_MIN_SIZE, L1FeeParams, flz_compress_len};
+use temporis_aivm::l1fee::{
+    FJORD_FASTLZ_COEF, FJORD_INTERCEPT, FJORD_MIN_SIZE, L1FeeParams, flz_compress_len,
+};
 use temporis_contracts::GasPriceOracle;
 use temporis_protocol::chain::{GAS_PRICE_ORACLE_PREDEPLOY, L1_BLOCK_PREDEPLOY};
 use temporis_protocol::l1::{L1BlockInfo, L1Epoch};
@@ -50,7 +52,8 @@ impl Rng {
             0 => self.bytes(n),
             1 => (0..n).map(|_| if self.below(5) == 0 { self.next() as u8 } else { 0 }).collect(),
             2 => {
-                let unit = self.bytes(1 + self.below(40) as usize);
+                let unit_len = 1 + self.below(40) as usize;
+                let unit = self.bytes(unit_len);
                 unit.iter().copied().cycle().take(n).collect()
             }
             3 => {
@@ -68,7 +71,7 @@ impl Rng {
     }
 
     /// A length with small and large sizes all likely.
-    fn len(&mut self) -> usize {
+    fn length(&mut self) -> usize {
         match self.below(4) {
             0 => self.below(20) as usize,
             1 => self.below(300) as usize,
@@ -100,7 +103,7 @@ fn get_l1_fee(addr: &str, data: &[u8], overrides: Option<&Value>) -> U256 {
 /// The unsigned encoding (the bytes a wallet signs, which OP tools pass to `getL1Fee`) and the
 /// signed EIP-2718 encoding of a random transaction of one of three types.
 fn random_tx(rng: &mut Rng, key: &PrivateKeySigner, nonce: u64, to: TxKind) -> (Vec<u8>, Bytes) {
-    let n = rng.len().min(10_240);
+    let n = rng.length().min(10_240);
     let input = Bytes::from(rng.data(n));
     let value = U256::from(rng.below(3) * 1_000_000_007);
     let access_list = || {
@@ -159,7 +162,8 @@ fn random_tx(rng: &mut Rng, key: &PrivateKeySigner, nonce: u64, to: TxKind) -> (
 
 /// OP mainnet's Fjord example transaction (docs/l1-fee.md): signed, and without its signature.
 fn op_mainnet_tx() -> (Vec<u8>, Vec<u8>) {
-    let text = std::fs::read_to_string(workspace().join("aivm/tests/fixtures/op-mainnet-fjord-tx.hex")).unwrap();
+    let text =
+        std::fs::read_to_string(workspace().join("aivm/tests/fixtures/op-mainnet-fjord-tx.hex")).unwrap();
     let signed = alloy_primitives::hex::decode(text.trim()).unwrap();
     let env = TxEnvelope::decode_2718(&mut signed.as_slice()).unwrap();
     let unsigned = env.as_eip1559().unwrap().tx().encoded_for_signing();
@@ -196,8 +200,8 @@ fn inputs(rng: &mut Rng) -> Vec<Vec<u8>> {
     ];
     // The two-byte counter of the forge test: 307 bytes, no repeated 3-byte sequence.
     inputs.push((0u16..154).flat_map(u16::to_be_bytes).take(307).collect());
-    for _ in 0..70 {
-        let n = rng.len();
+    for _ in 0..100 {
+        let n = rng.length();
         inputs.push(rng.data(n));
     }
     let key = PrivateKeySigner::random();
@@ -261,11 +265,16 @@ fn the_gas_price_oracle_quotes_what_the_chain_charges() {
     assert!(oracle(&addr, GasPriceOracle::isEcotoneCall {}, None));
     assert!(oracle(&addr, GasPriceOracle::isFjordCall {}, None));
     assert!(!oracle(&addr, GasPriceOracle::isIsthmusCall {}, None));
-    assert_eq!(oracle(&addr, GasPriceOracle::getOperatorFeeCall { _0: U256::from(21_000) }, None), U256::ZERO);
-    // `eth_call` runs in the next block, at its base fee.
+    assert_eq!(oracle(&addr, GasPriceOracle::getOperatorFeeCall(U256::from(21_000)), None), U256::ZERO);
+    // `eth_call` runs in the next block, at its base fee; as in geth, `BASEFEE` reads 0 in a call
+    // without a fee, so that one from an account without ETH still runs.
     let next_base_fee = U256::from(n.node.next_base_fee());
-    assert_eq!(oracle(&addr, GasPriceOracle::gasPriceCall {}, None), next_base_fee);
-    assert_eq!(oracle(&addr, GasPriceOracle::baseFeeCall {}, None), next_base_fee);
+    assert_eq!(oracle(&addr, GasPriceOracle::gasPriceCall {}, None), U256::ZERO);
+    for call in [GasPriceOracle::gasPriceCall {}.abi_encode(), GasPriceOracle::baseFeeCall {}.abi_encode()] {
+        let request = json!({ "from": dev_key(0).address(), "to": GAS_PRICE_ORACLE_PREDEPLOY,
+            "gas": "0x30000", "maxFeePerGas": format!("{next_base_fee:#x}"), "data": Bytes::from(call) });
+        assert_eq!(hex_u256(&rpc(&addr, "eth_call", json!([request, "latest"]))), next_base_fee);
+    }
     for call in [GasPriceOracle::overheadCall {}.abi_encode(), GasPriceOracle::scalarCall {}.abi_encode()] {
         let e = rpc_err(
             &addr,
@@ -299,7 +308,8 @@ fn the_gas_price_oracle_quotes_what_the_chain_charges() {
         let what = format!("input {i} ({} bytes)", data.len());
         let quote = params.quote_unsigned(data);
         assert_eq!(get_l1_fee(&addr, data, None), quote.fee, "getL1Fee of {what}");
-        let gas = oracle(&addr, GasPriceOracle::getL1GasUsedCall { _data: Bytes::copy_from_slice(data) }, None);
+        let gas =
+            oracle(&addr, GasPriceOracle::getL1GasUsedCall { _data: Bytes::copy_from_slice(data) }, None);
         assert_eq!(gas, U256::from(quote.gas_used), "getL1GasUsed of {what}");
         let len = U256::from(data.len());
         let bound = oracle(&addr, GasPriceOracle::getL1FeeUpperBoundCall { _unsignedTxSize: len }, None);
@@ -315,7 +325,9 @@ fn the_gas_price_oracle_quotes_what_the_chain_charges() {
             compared_lengths += 1;
         }
     }
-    assert!(compared_lengths >= 80, "only {compared_lengths} inputs above the floor");
+    // About half: the rest compress to under 102 bytes, where every fee is the 100-byte floor's
+    // (the forge tests check such short inputs against the reference vectors).
+    assert!(compared_lengths >= 75, "only {compared_lengths} inputs above the floor");
 
     // Real transactions: the quote of each one's unsigned encoding, made before it is sent, is
     // within MARGIN_BYTES compressed bytes of the fee its receipt shows.
