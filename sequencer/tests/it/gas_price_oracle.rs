@@ -86,7 +86,7 @@ impl Rng {
 }
 
 /// `GasPriceOracle.<call>` by `eth_call` at the head, with optional state overrides.
-fn oracle<C: SolCall>(addr: &str, call: C, overrides: Option<&Value>) -> C::Return {
+fn oracle<C: SolCall>(addr: &str, call: &C, overrides: Option<&Value>) -> C::Return {
     let request = json!({ "to": GAS_PRICE_ORACLE_PREDEPLOY, "data": Bytes::from(call.abi_encode()) });
     let params = match overrides {
         Some(o) => json!([request, "latest", o]),
@@ -97,7 +97,7 @@ fn oracle<C: SolCall>(addr: &str, call: C, overrides: Option<&Value>) -> C::Retu
 }
 
 fn get_l1_fee(addr: &str, data: &[u8], overrides: Option<&Value>) -> U256 {
-    oracle(addr, GasPriceOracle::getL1FeeCall { _data: Bytes::copy_from_slice(data) }, overrides)
+    oracle(addr, &GasPriceOracle::getL1FeeCall { _data: Bytes::copy_from_slice(data) }, overrides)
 }
 
 /// The unsigned encoding (the bytes a wallet signs, which OP tools pass to `getL1Fee`) and the
@@ -231,7 +231,7 @@ fn the_gas_price_oracle_quotes_what_the_chain_charges() {
         .unwrap();
     assert_eq!(code, GasPriceOracle::DEPLOYED_BYTECODE);
     assert_eq!(get_l1_fee(&addr, &[1; 1000], None), U256::ZERO);
-    assert_eq!(oracle(&addr, GasPriceOracle::l1BaseFeeCall {}, None), U256::ZERO);
+    assert_eq!(oracle(&addr, &GasPriceOracle::l1BaseFeeCall {}, None), U256::ZERO);
 
     // An L1 block with distinct base fees; its attributes deposit writes them to L1Block.
     let a = L1BlockInfo {
@@ -257,19 +257,19 @@ fn the_gas_price_oracle_quotes_what_the_chain_charges() {
     );
 
     // The plain getters.
-    assert_eq!(oracle(&addr, GasPriceOracle::l1BaseFeeCall {}, None), U256::from(a.base_fee));
-    assert_eq!(oracle(&addr, GasPriceOracle::blobBaseFeeCall {}, None), U256::from(a.blob_base_fee));
-    assert_eq!(oracle(&addr, GasPriceOracle::baseFeeScalarCall {}, None), 5227);
-    assert_eq!(oracle(&addr, GasPriceOracle::blobBaseFeeScalarCall {}, None), 1_014_213);
-    assert_eq!(oracle(&addr, GasPriceOracle::decimalsCall {}, None), U256::from(6));
-    assert!(oracle(&addr, GasPriceOracle::isEcotoneCall {}, None));
-    assert!(oracle(&addr, GasPriceOracle::isFjordCall {}, None));
-    assert!(!oracle(&addr, GasPriceOracle::isIsthmusCall {}, None));
-    assert_eq!(oracle(&addr, GasPriceOracle::getOperatorFeeCall(U256::from(21_000)), None), U256::ZERO);
+    assert_eq!(oracle(&addr, &GasPriceOracle::l1BaseFeeCall {}, None), U256::from(a.base_fee));
+    assert_eq!(oracle(&addr, &GasPriceOracle::blobBaseFeeCall {}, None), U256::from(a.blob_base_fee));
+    assert_eq!(oracle(&addr, &GasPriceOracle::baseFeeScalarCall {}, None), 5227);
+    assert_eq!(oracle(&addr, &GasPriceOracle::blobBaseFeeScalarCall {}, None), 1_014_213);
+    assert_eq!(oracle(&addr, &GasPriceOracle::decimalsCall {}, None), U256::from(6));
+    assert!(oracle(&addr, &GasPriceOracle::isEcotoneCall {}, None));
+    assert!(oracle(&addr, &GasPriceOracle::isFjordCall {}, None));
+    assert!(!oracle(&addr, &GasPriceOracle::isIsthmusCall {}, None));
+    assert_eq!(oracle(&addr, &GasPriceOracle::getOperatorFeeCall(U256::from(21_000)), None), U256::ZERO);
     // `eth_call` runs in the next block, at its base fee; as in geth, `BASEFEE` reads 0 in a call
     // without a fee, so that one from an account without ETH still runs.
     let next_base_fee = U256::from(n.node.next_base_fee());
-    assert_eq!(oracle(&addr, GasPriceOracle::gasPriceCall {}, None), U256::ZERO);
+    assert_eq!(oracle(&addr, &GasPriceOracle::gasPriceCall {}, None), U256::ZERO);
     for call in [GasPriceOracle::gasPriceCall {}.abi_encode(), GasPriceOracle::baseFeeCall {}.abi_encode()] {
         let request = json!({ "from": dev_key(0).address(), "to": GAS_PRICE_ORACLE_PREDEPLOY,
             "gas": "0x30000", "maxFeePerGas": format!("{next_base_fee:#x}"), "data": Bytes::from(call) });
@@ -285,7 +285,7 @@ fn the_gas_price_oracle_quotes_what_the_chain_charges() {
     }
 
     // The differential test, at the chain's L1 values.
-    let mut rng = Rng(0x7e3_6a5_0f);
+    let mut rng = Rng(0x7e36_a50f);
     let inputs = inputs(&mut rng);
     assert!(inputs.len() >= 100);
     // With L1Block's values overridden so that the fee scaled is exactly 1e12, `getL1Fee`
@@ -309,10 +309,10 @@ fn the_gas_price_oracle_quotes_what_the_chain_charges() {
         let quote = params.quote_unsigned(data);
         assert_eq!(get_l1_fee(&addr, data, None), quote.fee, "getL1Fee of {what}");
         let gas =
-            oracle(&addr, GasPriceOracle::getL1GasUsedCall { _data: Bytes::copy_from_slice(data) }, None);
+            oracle(&addr, &GasPriceOracle::getL1GasUsedCall { _data: Bytes::copy_from_slice(data) }, None);
         assert_eq!(gas, U256::from(quote.gas_used), "getL1GasUsed of {what}");
         let len = U256::from(data.len());
-        let bound = oracle(&addr, GasPriceOracle::getL1FeeUpperBoundCall { _unsignedTxSize: len }, None);
+        let bound = oracle(&addr, &GasPriceOracle::getL1FeeUpperBoundCall { _unsignedTxSize: len }, None);
         assert_eq!(bound, params.upper_bound(data.len() as u32), "getL1FeeUpperBound of {what}");
 
         let size = get_l1_fee(&addr, data, Some(&exact));
