@@ -11,7 +11,8 @@ pragma solidity ^0.8.24;
 ///      sequence (8192 buckets keyed by a multiplicative hash of the little-endian 24-bit value).
 ///      A sequence seen at most 8191 bytes back is a match: its literals before it cost one header
 ///      byte per run of up to 32 plus the bytes themselves, the match costs 2 bytes (3 for a long
-///      length) plus 3 more per 262 bytes of length. The last 13 bytes are never matched.
+///      length) plus 3 more per 262 bytes of length. No match starts in the last 13 bytes or
+///      reaches into the last 4.
 ///      The bucket entries must follow the reference exactly, collisions included, since a
 ///      different table gives a different length: entries start at 0 (so position 0 is every
 ///      bucket's first candidate), and each holds the latest position stored in it.
@@ -97,8 +98,8 @@ library FastLZ {
             for {} lt(idx, limit) {} {
                 // Find the next match: store each position in its bucket, and stop at one
                 // whose bucket held an earlier position with the same 3 bytes, close enough.
-                // This loop runs once per input byte outside matches: `u24`, `bucket`, `entry`
-                // and `setEntry` are written out in it, and the 3-byte comparison is made on
+                // This loop runs once per input byte outside matches: `u24`, `bucket` and the
+                // table's read and write are written out in it, and the 3-byte comparison is made on
                 // the big-endian values, which are equal exactly when the little-endian ones are.
                 for {} 1 {} {
                     let be := shr(232, mload(add(src, idx)))
