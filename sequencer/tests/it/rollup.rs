@@ -328,6 +328,7 @@ fn l1_epochs_become_deposits_served_as_op_nodes_serve_them() {
     let params = L1FeeParams::from_values(&values);
     let l1_quote = num(&quote["estimateL1Fee"]);
     assert_eq!(l1_quote, params.quote_unsigned(&unsigned).fee);
+    assert_eq!(num(&quote["estimateL1Gas"]), U256::from(params.quote_unsigned(&unsigned).gas_used));
     let per_byte = params.for_fastlz_len(1001).fee - params.for_fastlz_len(1000).fee;
     let diff = if l1_quote > expected.fee { l1_quote - expected.fee } else { expected.fee - l1_quote };
     assert!(diff <= per_byte * U256::from(12) + U256::from(1), "quoted {l1_quote}, charged {}", expected.fee);

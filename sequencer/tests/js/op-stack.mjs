@@ -2,9 +2,9 @@
 // `TransactionDeposited` log viem derives the L2 deposit's hash itself (its own source hash and
 // 0x7E serializer), then fetches that transaction, its receipt and raw bytes with the OP Stack
 // formatters and parser, and a user transaction's receipt with its L1 fee fields; then quotes the
-// L1 fee of the user transaction's request with viem's `estimateL1Fee`, `getL1BaseFee` and
-// `estimateTotalFee`, which call the GasPriceOracle predeploy (0x4200…000F). Prints one JSON
-// line; the Rust test (sequencer/tests/it/rollup.rs) checks it against the node.
+// L1 fee of the user transaction's request with viem's `estimateL1Fee`, `estimateL1Gas`,
+// `getL1BaseFee` and `estimateTotalFee`, which call the GasPriceOracle predeploy (0x4200…000F).
+// Prints one JSON line; the Rust test (sequencer/tests/it/rollup.rs) checks it against the node.
 //
 //   node op-stack.mjs <http-url> <logs-json-file> <user-tx-hash>
 //
@@ -14,6 +14,7 @@ import { createPublicClient, defineChain, http, parseGwei, serializeTransaction 
 import {
   chainConfig,
   estimateL1Fee,
+  estimateL1Gas,
   estimateTotalFee,
   getL1BaseFee,
   getL2TransactionHash,
@@ -83,6 +84,7 @@ const l2Gas = await client.estimateGas(request);
 const l2GasPrice = await client.getGasPrice();
 out.quote = {
   estimateL1Fee: str(l1Fee),
+  estimateL1Gas: str(await estimateL1Gas(client, request)),
   getL1BaseFee: str(await getL1BaseFee(client)),
   estimateTotalFee: str(total),
   l2Gas: str(l2Gas),
