@@ -28,7 +28,7 @@ fn main() -> eyre::Result<()> {
         None => 20_000,
     };
     let keys: Vec<PrivateKeySigner> =
-        DEV_KEYS.iter().map(|k| PrivateKeySigner::from_bytes(k)).collect::<Result<_, _>>()?;
+        DEV_KEYS.iter().map(PrivateKeySigner::from_bytes).collect::<Result<_, _>>()?;
 
     eprintln!("signing {n} transfers …");
     let mut txs = Vec::with_capacity(n);

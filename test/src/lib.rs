@@ -267,33 +267,13 @@ impl Drop for NodeProcess {
 /// One JSON-RPC call over plain HTTP; the `result`, or an error with the node's message.
 pub fn http_rpc(url: &str, method: &str, params: &str) -> Result<serde_json::Value> {
     let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"{method}","params":{params}}}"#);
-    let (status, resp) = http_json("POST", url, body.as_bytes())?;
+    let (status, resp) = http_with("POST", url, Some("application/json"), body.as_bytes())?;
     ensure!(status == 200, "{method}: HTTP {status}");
     let v: serde_json::Value = serde_json::from_slice(&resp)?;
     if let Some(e) = v.get("error") {
         bail!("{method}: {e}");
     }
     Ok(v["result"].clone())
-}
-
-fn http_json(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").context("http:// URL expected")?;
-    let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
-    let mut stream = std::net::TcpStream::connect(host)?;
-    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(body)?;
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response)?;
-    let split = response.windows(4).position(|w| w == b"\r\n\r\n").context("no end of headers")?;
-    let head = String::from_utf8_lossy(&response[..split]);
-    let status: u16 = head.split_whitespace().nth(1).context("no status")?.parse()?;
-    Ok((status, response[split + 4..].to_vec()))
 }
 
 /// Starts `temporis-devnet args…` and waits for its `ready` line; returns it and its manifest.
@@ -496,14 +476,20 @@ impl Cast {
 /// One plain HTTP/1.1 request (`Connection: close`) to a loopback server; returns the status code
 /// and the body. Enough for the DA API in tests without an HTTP client dependency.
 pub fn http(method: &str, url: &str, body: &[u8]) -> Result<(u16, Vec<u8>)> {
+    http_with(method, url, None, body)
+}
+
+/// [`http`] with an optional `Content-Type` header.
+fn http_with(method: &str, url: &str, content_type: Option<&str>, body: &[u8]) -> Result<(u16, Vec<u8>)> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").context("http:// URL expected")?;
     let (host, path) = rest.split_once('/').map(|(h, p)| (h, format!("/{p}"))).unwrap_or((rest, "/".into()));
     let mut stream = std::net::TcpStream::connect(host)?;
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let content_type = content_type.map(|t| format!("Content-Type: {t}\r\n")).unwrap_or_default();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{content_type}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
     stream.write_all(body)?;
