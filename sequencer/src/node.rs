@@ -702,10 +702,20 @@ impl Node {
         let mut l1 = self.inner.l1.lock().expect("l1 lock");
         if let Some(last) = l1.last() {
             if info.number <= last.number {
-                if info.number == last.number && info.hash != last.hash {
+                // A block of this number is the origin or queued: the same one again is a no-op;
+                // another one means an L1 reorg the node was not told of.
+                let known = l1
+                    .queue
+                    .iter()
+                    .map(|e| &e.info)
+                    .chain(l1.origin.as_ref())
+                    .find(|k| k.number == info.number);
+                if let Some(known) = known
+                    && known.hash != info.hash
+                {
                     return Err(SequencerError::L1(format!(
                         "L1 block {} is {}, already known as {}",
-                        info.number, info.hash, last.hash
+                        info.number, info.hash, known.hash
                     )));
                 }
                 tracing::debug!(target: "sequencer::l1", number = info.number, "L1 block already known");
@@ -721,6 +731,29 @@ impl Node {
         tracing::debug!(target: "sequencer::l1", number = info.number, hash = %info.hash, deposits = epoch.deposits.len(), "L1 block queued");
         l1.queue.push_back(epoch);
         Ok(())
+    }
+
+    /// Follows an L1 reorg whose newest block still canonical is `to` (the watcher's
+    /// [`L1Event::Reorg`](temporis_pipeline::l1::watcher::L1Event::Reorg)): queued L1 blocks after
+    /// it, which no L2 block has taken as its origin yet, are dropped so that the new branch's
+    /// blocks queue in their place; returns how many were dropped. If the L2 head's origin is
+    /// itself past `to`, L2 blocks were built on L1 blocks that are no longer canonical: this node
+    /// does not rewind its chain, so that is an error naming the origin, and the queue is left
+    /// as it was.
+    pub fn l1_reorg(&self, to: u64) -> Result<usize> {
+        let mut l1 = self.inner.l1.lock().expect("l1 lock");
+        if let Some(origin) = l1.origin
+            && origin.number > to
+        {
+            return Err(SequencerError::L1(format!(
+                "L1 reorg back to block {to}: the L2 head's origin, L1 block {} ({}), is no longer \
+                 canonical, and this node does not rewind L2 blocks (raise --l1.confirmations)",
+                origin.number, origin.hash
+            )));
+        }
+        let before = l1.queue.len();
+        l1.queue.retain(|e| e.info.number <= to);
+        Ok(before - l1.queue.len())
     }
 
     /// The L1 origin of block `number` (none for standalone blocks and unknown numbers).
@@ -1376,7 +1409,8 @@ impl Node {
         }
         if let Some((info, seq, advanced)) = origin.filter(|_| derived.is_none()) {
             let mut l1 = inner.l1.lock().expect("l1 lock");
-            if advanced {
+            // The epoch this block took, unless an L1 reorg dropped it while the block was built.
+            if advanced && l1.queue.front().is_some_and(|e| e.info.hash == info.hash) {
                 l1.queue.pop_front();
             }
             l1.origin = Some(info);
@@ -1600,6 +1634,59 @@ mod tests {
         };
         let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
         TxEnvelope::from(tx.into_signed(sig))
+    }
+
+    #[test]
+    fn an_l1_reorg_replaces_queued_l1_blocks_and_is_refused_below_an_l2_origin() {
+        let dirs: Vec<_> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+        let genesis = dev_node(dirs[0].path()).block(0).unwrap().unwrap().hash;
+        let seq = rollup_node(dirs[1].path(), genesis, false);
+        // L1 blocks of branch `a` or `b`, hashed by number and branch.
+        let l1 = |number: u64, branch: u8, parent: B256, timestamp: u64| L1BlockInfo {
+            number,
+            hash: alloy_primitives::keccak256([branch, number as u8]),
+            parent_hash: parent,
+            timestamp,
+            base_fee: 7,
+            blob_base_fee: 1,
+        };
+        let now = now_secs();
+        let b1 = l1(1, b'a', B256::ZERO, now - 30);
+        seq.push_l1_epoch(L1Epoch { info: b1, deposits: vec![] }).unwrap();
+        assert_eq!(seq.produce_block().unwrap().l1_origin.unwrap().hash, b1.hash);
+        // Two more of branch a, timed in the future: queued, not yet taken by an L2 block.
+        let a2 = l1(2, b'a', b1.hash, now + 1000);
+        let a3 = l1(3, b'a', a2.hash, now + 1012);
+        for info in [a2, a3] {
+            seq.push_l1_epoch(L1Epoch { info, deposits: vec![] }).unwrap();
+        }
+        // Branch b's block 2, pushed without the reorg being followed first: refused by name.
+        let b2 = l1(2, b'b', b1.hash, now - 20);
+        let e = seq.push_l1_epoch(L1Epoch { info: b2, deposits: vec![] }).unwrap_err().to_string();
+        assert!(e.contains(&format!("L1 block 2 is {}, already known as {}", b2.hash, a2.hash)), "{e}");
+        // The same block again is a no-op.
+        seq.push_l1_epoch(L1Epoch { info: a2, deposits: vec![] }).unwrap();
+
+        // The reorg back to block 1 drops both queued blocks of branch a; branch b queues.
+        assert_eq!(seq.l1_reorg(1).unwrap(), 2);
+        seq.push_l1_epoch(L1Epoch { info: b2, deposits: vec![] }).unwrap();
+        let b3 = l1(3, b'b', b2.hash, now + 1000);
+        seq.push_l1_epoch(L1Epoch { info: b3, deposits: vec![] }).unwrap();
+        let e = seq.push_l1_epoch(L1Epoch { info: a3, deposits: vec![] }).unwrap_err().to_string();
+        assert!(e.contains(&format!("already known as {}", b3.hash)), "{e}");
+        // The next L2 block takes branch b's block 2 as its origin.
+        let block = seq.produce_block().unwrap();
+        assert_eq!(block.l1_origin.unwrap().hash, b2.hash);
+        assert_eq!(seq.l2_block_ref(block.header.number).unwrap().unwrap().l1_origin.hash, b2.hash);
+
+        // A reorg below the head's origin would need the L2 rewound: refused, queue untouched.
+        let e = seq.l1_reorg(1).unwrap_err().to_string();
+        assert!(e.contains(&format!("L1 block 2 ({}), is no longer canonical", b2.hash)), "{e}");
+        assert!(e.contains("does not rewind L2 blocks"), "{e}");
+        seq.push_l1_epoch(L1Epoch { info: b3, deposits: vec![] }).unwrap();
+        // A reorg at the origin itself (block 2 still canonical) drops only block 3.
+        assert_eq!(seq.l1_reorg(2).unwrap(), 1);
+        assert_eq!(seq.l1_reorg(2).unwrap(), 0);
     }
 
     #[test]

@@ -11,8 +11,10 @@
 //!
 //! Every service logs under its own target (`sequencer::l1`, `pipeline::batcher`, …) and retries
 //! after transient failures (L1 or DA unreachable); what cannot be retried (a batch that does
-//! not derive the chain, an L1 reorg below the confirmation depth) stops that service with an
-//! error that says where and why, while the node keeps serving what it has.
+//! not derive the chain) stops that service with an error that says where and why, while the
+//! node keeps serving what it has. An L1 reorg of L1 blocks only queued, not yet any L2 block's
+//! origin, is followed ([`Node::l1_reorg`]); one below an L2 block's origin is logged as an
+//! error and the new branch is refused (the L2 is not rewound).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -208,11 +210,14 @@ async fn watch_l1(node: Node, rollup: RollupConfig, l1: L1Args) {
                         tracing::error!(target: "sequencer::l1", number, %e, "L1 block refused by the block producer");
                     }
                 }
-                L1Event::Reorg { to } => {
-                    // Blocks below the confirmation depth are final for the L2: an L1 that
-                    // reorganizes deeper than that cannot be followed without rewinding the L2.
-                    tracing::error!(target: "sequencer::l1", to, "L1 reorg below the confirmation depth; L2 origins after it are no longer on L1 (raise --l1.confirmations)");
-                }
+                L1Event::Reorg { to } => match node.l1_reorg(to) {
+                    // Only queued L1 blocks were affected: the new branch queues in their place.
+                    Ok(dropped) => {
+                        tracing::warn!(target: "sequencer::l1", to, dropped, "L1 reorg: queued L1 blocks after the fork point dropped");
+                    }
+                    // An origin of an L2 block is gone: the L2 is not rewound.
+                    Err(e) => tracing::error!(target: "sequencer::l1", to, %e, "L1 reorg below an L2 origin"),
+                },
             }
         }
     }
