@@ -31,6 +31,18 @@ contract Portal is IPortal, Ownable2Step {
     uint256 public constant MAX_DEPOSIT_DATA_SIZE = 120_000;
     /// @notice Largest deposit gas limit: a deposit must fit in an L2 block (OP's resource limit).
     uint64 public constant MAX_DEPOSIT_GAS_LIMIT = 20_000_000;
+    /// @notice Most L2 gas the deposits of one L1 block may buy together (OP's `maxResourceLimit`),
+    ///         so that an epoch's deposits always fit the first L2 block of the epoch.
+    uint64 public constant MAX_RESOURCE_LIMIT = 20_000_000;
+    /// @notice Target deposit gas per L1 block is `MAX_RESOURCE_LIMIT / ELASTICITY_MULTIPLIER`.
+    uint64 public constant ELASTICITY_MULTIPLIER = 10;
+    /// @notice The deposit gas price moves by at most 1/8 per L1 block (as EIP-1559's base fee).
+    uint64 public constant BASE_FEE_MAX_CHANGE_DENOMINATOR = 8;
+    /// @notice Floor of the deposit gas price (OP's `minimumBaseFee`).
+    uint128 public constant MINIMUM_BASE_FEE = 1 gwei;
+    /// @dev Empty L1 blocks applied one by one when the market catches up: past this many the price
+    ///      is at its floor from any start (2^128 · (7/8)^k < 1 gwei for k ≥ 440).
+    uint256 internal constant MAX_DECAY_STEPS = 512;
     /// @notice `tx.origin` of gas estimation calls (OP's convention): a failing withdrawal call then
     ///         reverts so that estimation finds the gas that makes it succeed.
     address internal constant ESTIMATION_ADDRESS = address(1);
@@ -56,6 +68,16 @@ contract Portal is IPortal, Ownable2Step {
     /// @inheritdoc IPortal
     mapping(bytes32 withdrawalHash => Types.ProvenWithdrawal) public provenWithdrawals;
 
+    /// @dev The deposit gas market, packed in one slot (see {params}).
+    ResourceParams internal _params;
+
+    /// @dev OP's `ResourceMetering.ResourceParams`.
+    struct ResourceParams {
+        uint128 prevBaseFee;
+        uint64 prevBoughtGas;
+        uint64 prevBlockNum;
+    }
+
     /// @param _oracle   The OutputOracle (its finalization period is copied here).
     /// @param _owner    Owner (sets the guardian).
     /// @param _guardian Account allowed to pause withdrawals.
@@ -65,6 +87,12 @@ contract Portal is IPortal, Ownable2Step {
         FINALIZATION_PERIOD_SECONDS = _oracle.FINALIZATION_PERIOD_SECONDS();
         guardian = _guardian;
         emit GuardianUpdated(address(0), _guardian);
+        _params = ResourceParams({
+            prevBaseFee: MINIMUM_BASE_FEE,
+            prevBoughtGas: 0,
+            // forge-lint: disable-next-line(unsafe-typecast)
+            prevBlockNum: uint64(block.number)
+        });
     }
 
     modifier whenNotPaused() {
@@ -79,6 +107,7 @@ contract Portal is IPortal, Ownable2Step {
     /// @dev Emits {TransactionDeposited}.
     receive() external payable {
         // The checks of {depositTransaction} hold for these arguments (no data, 100k gas, a call).
+        _meter(RECEIVE_DEFAULT_GAS_LIMIT);
         emit TransactionDeposited(
             _depositor(),
             msg.sender,
@@ -108,10 +137,64 @@ contract Portal is IPortal, Ownable2Step {
         uint64 minimum = minimumGasLimit(uint64(data.length));
         if (gasLimit < minimum) revert Portal_GasLimitTooLow(gasLimit, minimum);
         if (gasLimit > MAX_DEPOSIT_GAS_LIMIT) revert Portal_GasLimitTooHigh(gasLimit, MAX_DEPOSIT_GAS_LIMIT);
+        _meter(gasLimit);
 
         emit TransactionDeposited(
             _depositor(), to, DEPOSIT_VERSION, abi.encodePacked(msg.value, value, gasLimit, isCreation, data)
         );
+    }
+
+    /// @inheritdoc IPortal
+    function params() external view returns (uint128 prevBaseFee, uint64 prevBoughtGas, uint64 prevBlockNum) {
+        ResourceParams memory p = _params;
+        return (p.prevBaseFee, p.prevBoughtGas, p.prevBlockNum);
+    }
+
+    /// @dev OP's resource metering: buys `amount` of L2 gas for the deposit in this L1 block.
+    ///      On the first deposit of a block the price moves as EIP-1559's base fee does, from the
+    ///      gas bought in the last block with deposits against a target of
+    ///      `MAX_RESOURCE_LIMIT / ELASTICITY_MULTIPLIER`, by at most 1/8, then falls by 1/8 for
+    ///      each L1 block without deposits since, never below `MINIMUM_BASE_FEE`. The block's
+    ///      deposits may buy `MAX_RESOURCE_LIMIT` in all. The depositor pays `amount · price` wei
+    ///      by burning that much L1 gas at the block's base fee (at least 1 gwei).
+    function _meter(uint64 amount) private {
+        ResourceParams memory p = _params;
+        uint256 blockDiff = block.number - p.prevBlockNum;
+        if (blockDiff > 0) {
+            int256 target = int256(uint256(MAX_RESOURCE_LIMIT / ELASTICITY_MULTIPLIER));
+            int256 fee = int256(uint256(p.prevBaseFee));
+            int256 delta = (fee * (int256(uint256(p.prevBoughtGas)) - target))
+                / (target * int256(uint256(BASE_FEE_MAX_CHANGE_DENOMINATOR)));
+            // No overflow: |fee · (bought - target)| < 2^128 · 2^64, and the result is clamped
+            // to [MINIMUM_BASE_FEE, type(uint128).max] below.
+            uint256 next = _clamp(fee + delta);
+            for (uint256 i = 1; i < blockDiff && i <= MAX_DECAY_STEPS && next > MINIMUM_BASE_FEE; ++i) {
+                next -= next / BASE_FEE_MAX_CHANGE_DENOMINATOR;
+                if (next < MINIMUM_BASE_FEE) next = MINIMUM_BASE_FEE;
+            }
+            // forge-lint: disable-next-line(unsafe-typecast)
+            p = ResourceParams({prevBaseFee: uint128(next), prevBoughtGas: 0, prevBlockNum: uint64(block.number)});
+        }
+        uint64 remaining = MAX_RESOURCE_LIMIT - p.prevBoughtGas;
+        if (amount > remaining) revert Portal_OutOfDepositGas(amount, remaining);
+        p.prevBoughtGas += amount;
+        _params = p;
+
+        uint256 l1BaseFee = block.basefee < 1 gwei ? 1 gwei : block.basefee;
+        _burnGas(uint256(amount) * p.prevBaseFee / l1BaseFee);
+    }
+
+    /// @dev `value` clamped to `[MINIMUM_BASE_FEE, type(uint128).max]`.
+    function _clamp(int256 value) private pure returns (uint256) {
+        if (value < int256(uint256(MINIMUM_BASE_FEE))) return MINIMUM_BASE_FEE;
+        if (value > int256(uint256(type(uint128).max))) return type(uint128).max;
+        return uint256(value);
+    }
+
+    /// @dev Spends at least `amount` gas doing nothing (OP's `Burn.gas`).
+    function _burnGas(uint256 amount) private view {
+        uint256 start = gasleft();
+        while (start - gasleft() < amount) {}
     }
 
     /// @dev The L2 `from` of a deposit: the caller, aliased unless it is an EOA.

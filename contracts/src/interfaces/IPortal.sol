@@ -40,6 +40,8 @@ interface IPortal {
     error Portal_GasLimitTooHigh(uint64 gasLimit, uint64 maximum);
     /// @notice The deposit's calldata is above `MAX_DEPOSIT_DATA_SIZE`.
     error Portal_CalldataTooLarge(uint256 size, uint256 maximum);
+    /// @notice The deposits of this L1 block would buy more than `MAX_RESOURCE_LIMIT` L2 gas.
+    error Portal_OutOfDepositGas(uint64 gasLimit, uint64 remaining);
     /// @notice A withdrawal whose target is the portal itself.
     error Portal_TargetIsPortal();
     /// @notice An output root proof with a version other than 0.
@@ -117,6 +119,14 @@ interface IPortal {
     /// @param byteCount Calldata length.
     /// @return `byteCount * 16 + 21000`.
     function minimumGasLimit(uint64 byteCount) external pure returns (uint64);
+
+    /// @notice The deposit gas market (OP's `ResourceMetering`): the L2 gas bought by deposits
+    ///         in the latest L1 block that had any, and the price per unit of it, in L1 wei, that
+    ///         deposits pay by burning L1 gas.
+    /// @return prevBaseFee   Price of one unit of deposit gas in the block `prevBlockNum`.
+    /// @return prevBoughtGas Deposit gas bought in that block.
+    /// @return prevBlockNum  The L1 block.
+    function params() external view returns (uint128 prevBaseFee, uint64 prevBoughtGas, uint64 prevBlockNum);
 
     /// @notice The L2 sender of the withdrawal being finalized, or `0x…dEaD` outside a finalization.
     /// @return The sender.

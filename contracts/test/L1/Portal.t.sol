@@ -308,6 +308,129 @@ contract PortalTest is PortalTestBase {
         portal.depositTransaction(bob, 0, 20_000_000, false, data);
     }
 
+    // ------------------------------------------------------------------ deposit gas market
+
+    /// @dev A deposit of `gasLimit` from alice; returns the L1 gas the call took.
+    function _depositGas(uint64 gasLimit) internal returns (uint256 used) {
+        vm.prank(alice, alice);
+        uint256 start = gasleft();
+        portal.depositTransaction(bob, 0, gasLimit, false, "");
+        used = start - gasleft();
+    }
+
+    function _price() internal view returns (uint256 fee) {
+        (fee,,) = portal.params();
+    }
+
+    function test_params_initial_succeeds() public view {
+        (uint128 fee, uint64 bought, uint64 at) = portal.params();
+        vm.assertEq(fee, 1 gwei);
+        vm.assertEq(bought, 0);
+        vm.assertEq(at, block.number);
+    }
+
+    function test_depositTransaction_blockDepositGasAboveLimit_reverts() public {
+        vm.fee(1000 gwei); // little gas to burn
+        vm.roll(block.number + 1);
+        _depositGas(15_000_000);
+        vm.expectRevert(
+            abi.encodeWithSelector(IPortal.Portal_OutOfDepositGas.selector, uint64(6_000_000), uint64(5_000_000))
+        );
+        vm.prank(alice, alice);
+        portal.depositTransaction(bob, 0, 6_000_000, false, "");
+        _depositGas(5_000_000);
+        (, uint64 bought,) = portal.params();
+        vm.assertEq(bought, 20_000_000);
+        // Sending ETH buys its 100k too.
+        vm.prank(alice, alice);
+        (bool ok, bytes memory err) = address(portal).call{value: 1 ether}("");
+        vm.assertFalse(ok);
+        vm.assertEq(err, abi.encodeWithSelector(IPortal.Portal_OutOfDepositGas.selector, uint64(100_000), uint64(0)));
+        // The next L1 block has its own 20M.
+        vm.roll(block.number + 1);
+        _depositGas(20_000_000);
+    }
+
+    function test_params_priceFollowsDepositGas_succeeds() public {
+        vm.fee(1000 gwei);
+        vm.roll(block.number + 1);
+        _depositGas(20_000_000);
+        // A block without deposits before it: 1 gwei - 1/8, held at the 1 gwei floor.
+        vm.assertEq(_price(), 1 gwei);
+        // 20M bought against a 2M target: + 1 gwei · 18M / (2M · 8) = + 1.125 gwei.
+        vm.roll(block.number + 1);
+        _depositGas(2_000_000);
+        vm.assertEq(_price(), 2_125_000_000);
+        // Exactly the target: unchanged.
+        vm.roll(block.number + 1);
+        _depositGas(100_000);
+        vm.assertEq(_price(), 2_125_000_000);
+        // 100k against 2M: - 2.125 gwei · 1.9M / 16M = - 0.25234375 gwei.
+        vm.roll(block.number + 1);
+        _depositGas(100_000);
+        vm.assertEq(_price(), 1_872_656_250);
+    }
+
+    function test_params_emptyBlocksLowerPrice_succeeds() public {
+        vm.fee(1000 gwei);
+        vm.roll(block.number + 1);
+        _depositGas(20_000_000);
+        uint256 full = block.number;
+        // Three blocks on: the full block's rise to 2.125 gwei, then two empty blocks, each - 1/8.
+        vm.roll(full + 3);
+        _depositGas(100_000);
+        vm.assertEq(_price(), 1_626_953_125);
+        // Long idle: back at the floor.
+        vm.roll(block.number + 10_000);
+        _depositGas(100_000);
+        vm.assertEq(_price(), 1 gwei);
+    }
+
+    function test_depositTransaction_burnsL1GasForDepositGas_succeeds() public {
+        // At the 1 gwei floor and an L1 base fee of 1 gwei: one L1 gas per unit of deposit gas.
+        vm.fee(1 gwei);
+        vm.roll(block.number + 1);
+        uint256 used = _depositGas(1_000_000);
+        vm.assertGe(used, 1_000_000, "burns the deposit gas");
+        vm.assertLe(used, 1_060_000, "and little more");
+        // At 10 gwei the same purchase burns a tenth.
+        vm.fee(10 gwei);
+        vm.roll(block.number + 1);
+        used = _depositGas(1_000_000);
+        vm.assertGe(used, 100_000);
+        vm.assertLe(used, 160_000);
+        // Below 1 gwei the L1 base fee counts as 1 gwei (OP's rule): no more than at 1 gwei.
+        vm.fee(7);
+        vm.roll(block.number + 1);
+        used = _depositGas(1_000_000);
+        vm.assertGe(used, 1_000_000);
+        vm.assertLe(used, 1_060_000);
+    }
+
+    function testFuzz_depositTransaction_blockTotalNeverAboveLimit(uint64[8] memory limits) public {
+        vm.fee(1000 gwei);
+        vm.roll(block.number + 1);
+        uint256 total;
+        for (uint256 i = 0; i < limits.length; ++i) {
+            uint64 gasLimit = uint64(bound(limits[i], 21_000, 20_000_000));
+            vm.prank(alice, alice);
+            try portal.depositTransaction(bob, 0, gasLimit, false, "") {
+                total += gasLimit;
+            } catch (bytes memory err) {
+                vm.assertEq(
+                    err,
+                    abi.encodeWithSelector(
+                        IPortal.Portal_OutOfDepositGas.selector, gasLimit, uint64(20_000_000 - total)
+                    )
+                );
+                vm.assertGt(total + gasLimit, 20_000_000);
+            }
+        }
+        (, uint64 bought,) = portal.params();
+        vm.assertEq(bought, total);
+        vm.assertLe(total, 20_000_000);
+    }
+
     function test_receive_depositsToSender_succeeds() public {
         vm.expectEmit(address(portal));
         emit TransactionDeposited(
