@@ -55,7 +55,9 @@ pub(crate) async fn two_deposits_in_one_block(l1: &L1) -> u64 {
             TransactionRequest::default()
                 .with_to(l1.contracts.portal)
                 .with_value(U256::from(3 * ETH))
-                .with_gas_limit(100_000),
+                // The deposit's 100 000 L2 gas are paid for by burning as much L1 gas (the
+                // portal's deposit gas market at its 1 gwei floor), on top of the send itself.
+                .with_gas_limit(200_000),
         )
         .await
         .unwrap();
