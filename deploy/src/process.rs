@@ -15,6 +15,8 @@ pub struct Service {
     name: &'static str,
     child: Child,
     log: PathBuf,
+    /// Whether its end was logged (it is stopped explicitly and again on drop).
+    reported: bool,
 }
 
 impl Service {
@@ -34,7 +36,7 @@ impl Service {
             .spawn()
             .map_err(|source| DeployError::Spawn { name, path: bin.display().to_string(), source })?;
         tracing::info!(target: "devnet", name, pid = child.id(), log = %log.display(), "started");
-        Ok(Self { name, child, log: log.to_path_buf() })
+        Ok(Self { name, child, log: log.to_path_buf(), reported: false })
     }
 
     /// The service's name.
@@ -85,6 +87,11 @@ impl Service {
     /// SIGTERM, then SIGKILL after [`STOP_GRACE`]; returns how it ended.
     pub fn stop(&mut self) -> Option<std::process::ExitStatus> {
         if let Some(status) = self.exited() {
+            // Ended by itself, or by the same Ctrl-C (a terminal signals the whole group).
+            if !self.reported {
+                self.reported = true;
+                tracing::info!(target: "devnet", name = self.name, %status, "stopped");
+            }
             return Some(status);
         }
         // std has no SIGTERM; the `kill` utility is on every unix.
@@ -92,6 +99,7 @@ impl Service {
         let deadline = Instant::now() + STOP_GRACE;
         while Instant::now() < deadline {
             if let Some(status) = self.exited() {
+                self.reported = true;
                 tracing::info!(target: "devnet", name = self.name, %status, "stopped");
                 return Some(status);
             }
