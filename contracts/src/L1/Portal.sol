@@ -106,8 +106,9 @@ contract Portal is IPortal, Ownable2Step {
     ///         `depositTransaction(msg.sender, msg.value, RECEIVE_DEFAULT_GAS_LIMIT, false, "")`.
     /// @dev Emits {TransactionDeposited}.
     receive() external payable {
+        uint256 initialGas = gasleft();
         // The checks of {depositTransaction} hold for these arguments (no data, 100k gas, a call).
-        _meter(RECEIVE_DEFAULT_GAS_LIMIT);
+        _meter(RECEIVE_DEFAULT_GAS_LIMIT, initialGas);
         emit TransactionDeposited(
             _depositor(),
             msg.sender,
@@ -130,6 +131,7 @@ contract Portal is IPortal, Ownable2Step {
     }
 
     function _deposit(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes calldata data) private {
+        uint256 initialGas = gasleft();
         if (isCreation && to != address(0)) revert Portal_CreationWithNonZeroTarget(to);
         if (data.length > MAX_DEPOSIT_DATA_SIZE) revert Portal_CalldataTooLarge(data.length, MAX_DEPOSIT_DATA_SIZE);
         // No overflow: data.length <= 120_000.
@@ -137,7 +139,7 @@ contract Portal is IPortal, Ownable2Step {
         uint64 minimum = minimumGasLimit(uint64(data.length));
         if (gasLimit < minimum) revert Portal_GasLimitTooLow(gasLimit, minimum);
         if (gasLimit > MAX_DEPOSIT_GAS_LIMIT) revert Portal_GasLimitTooHigh(gasLimit, MAX_DEPOSIT_GAS_LIMIT);
-        _meter(gasLimit);
+        _meter(gasLimit, initialGas);
 
         emit TransactionDeposited(
             _depositor(), to, DEPOSIT_VERSION, abi.encodePacked(msg.value, value, gasLimit, isCreation, data)
@@ -156,8 +158,9 @@ contract Portal is IPortal, Ownable2Step {
     ///      `MAX_RESOURCE_LIMIT / ELASTICITY_MULTIPLIER`, by at most 1/8, then falls by 1/8 for
     ///      each L1 block without deposits since, never below `MINIMUM_BASE_FEE`. The block's
     ///      deposits may buy `MAX_RESOURCE_LIMIT` in all. The depositor pays `amount · price` wei
-    ///      by burning that much L1 gas at the block's base fee (at least 1 gwei).
-    function _meter(uint64 amount) private {
+    ///      as L1 gas at the block's base fee (at least 1 gwei): the gas the deposit has used
+    ///      since `initialGas` counts, the rest is burned (OP's `metered` modifier).
+    function _meter(uint64 amount, uint256 initialGas) private {
         ResourceParams memory p = _params;
         uint256 blockDiff = block.number - p.prevBlockNum;
         if (blockDiff > 0) {
@@ -181,7 +184,9 @@ contract Portal is IPortal, Ownable2Step {
         _params = p;
 
         uint256 l1BaseFee = block.basefee < 1 gwei ? 1 gwei : block.basefee;
-        _burnGas(uint256(amount) * p.prevBaseFee / l1BaseFee);
+        uint256 gasCost = uint256(amount) * p.prevBaseFee / l1BaseFee;
+        uint256 used = initialGas - gasleft();
+        if (gasCost > used) _burnGas(gasCost - used);
     }
 
     /// @dev `value` clamped to `[MINIMUM_BASE_FEE, type(uint128).max]`.
