@@ -166,10 +166,10 @@ contract Portal is IPortal, Ownable2Step {
         if (blockDiff > 0) {
             int256 target = int256(uint256(MAX_RESOURCE_LIMIT / ELASTICITY_MULTIPLIER));
             int256 fee = int256(uint256(p.prevBaseFee));
+            // No overflow: |fee · (bought - target)| < 2^128 · 2^64, and the sum is clamped to
+            // [MINIMUM_BASE_FEE, type(uint128).max] below.
             int256 delta = (fee * (int256(uint256(p.prevBoughtGas)) - target))
                 / (target * int256(uint256(BASE_FEE_MAX_CHANGE_DENOMINATOR)));
-            // No overflow: |fee · (bought - target)| < 2^128 · 2^64, and the result is clamped
-            // to [MINIMUM_BASE_FEE, type(uint128).max] below.
             uint256 next = _clamp(fee + delta);
             for (uint256 i = 1; i < blockDiff && i <= MAX_DECAY_STEPS && next > MINIMUM_BASE_FEE; ++i) {
                 next -= next / BASE_FEE_MAX_CHANGE_DENOMINATOR;
